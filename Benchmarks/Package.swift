@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+// Benchmarks live in their own package so library users never resolve benchmark
+// dependencies. Run from this folder: `swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "Benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "swift-call-pipeline", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CallAudioBenchmarks",
+            dependencies: [
+                .product(name: "CallAudio", package: "swift-call-pipeline"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "CallAudioBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
