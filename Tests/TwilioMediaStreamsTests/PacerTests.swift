@@ -1,0 +1,140 @@
+import Testing
+@testable import TwilioMediaStreams
+
+/// What a pacer emitted: frames (with the time sent) and marks.
+enum Sent: Equatable {
+    case frame([UInt8], PlaybackChunkID, Duration)
+    case mark(PlaybackChunkID)
+}
+
+extension OutboundPacer {
+    mutating func collect(at now: Duration, into sent: inout [Sent]) -> Wait {
+        poll(now: now) { (output: Output) in
+            switch output {
+            case .media(let frame, let id): sent.append(.frame(Array(frame), id, now))
+            case .mark(let id): sent.append(.mark(id))
+            }
+        }
+    }
+}
+
+@Suite("Outbound pacer (virtual clock)")
+struct PacerTests {
+    let a = PlaybackChunkID(turn: 1, chunk: 0)
+    let b = PlaybackChunkID(turn: 1, chunk: 1)
+
+    @Test("sends 100 ms ahead, then one 20 ms frame per 20 ms, pads the last frame, then the mark")
+    func pacing() {
+        var pacer = OutboundPacer()
+        var sent: [Sent] = []
+        let audio = (0..<1000).map { UInt8(truncatingIfNeeded: $0) }
+        pacer.append(audio, chunk: a)
+        #expect(pacer.collect(at: .zero, into: &sent) == .until(.milliseconds(20)))
+        #expect(sent.count == 5)
+        #expect(pacer.lead(at: .zero) == .milliseconds(100))
+        #expect(pacer.collect(at: .milliseconds(10), into: &sent) == .until(.milliseconds(20)))
+        #expect(sent.count == 5)
+        // 6 whole frames exist; the 40-byte rest waits for more audio or the end of the chunk.
+        #expect(pacer.collect(at: .milliseconds(20), into: &sent) == .idle)
+        #expect(sent.count == 6)
+        pacer.finishChunk(a)
+        #expect(pacer.collect(at: .milliseconds(20), into: &sent) == .until(.milliseconds(40)))
+        #expect(pacer.collect(at: .milliseconds(40), into: &sent) == .idle)
+        #expect(sent.count == 8)
+        guard case .frame(let last, a, .milliseconds(40)) = sent[6] else { Issue.record("\(sent[6])"); return }
+        #expect(Array(last[0..<40]) == Array(audio[960..<1000]))
+        #expect(last[40...].allSatisfy { $0 == 0xFF })
+        #expect(sent[7] == .mark(a))
+        let frames = sent.compactMap { if case .frame(let f, _, _) = $0 { f } else { nil } }
+        #expect(frames.allSatisfy { $0.count == 160 })
+        #expect(Array(frames.joined().prefix(1000)) == audio)
+    }
+
+    @Test("random appends: order kept, lead never above 100 ms, marks right after their chunk")
+    func randomised() {
+        var rng = SplitMix64(state: 7)
+        var pacer = OutboundPacer()
+        var sent: [Sent] = []
+        var expected: [UInt8] = []
+        var t = Duration.zero
+        var chunkIndex = 0
+        var produced = 0
+        for step in 0..<3000 {
+            if Int.random(in: 0..<4, using: &rng) == 0 {
+                let n = Int.random(in: 0...700, using: &rng)
+                let bytes = (0..<n).map { _ in UInt8.random(in: 0...0xFE, using: &rng) }
+                let id = PlaybackChunkID(turn: 1, chunk: chunkIndex)
+                pacer.append(bytes, chunk: id)
+                expected += bytes
+                produced += n
+                if Int.random(in: 0..<3, using: &rng) == 0 {
+                    pacer.finishChunk(id)
+                    let pad = (160 - produced % 160) % 160
+                    expected += [UInt8](repeating: 0xFF, count: pad)
+                    produced = 0
+                    chunkIndex += 1
+                }
+            }
+            _ = pacer.collect(at: t, into: &sent)
+            #expect(pacer.lead(at: t) <= .milliseconds(100), "step \(step)")
+            t += .milliseconds(Int64.random(in: 1...15, using: &rng))
+        }
+        let frames = sent.compactMap { if case .frame(let f, _, _) = $0 { f } else { nil } }
+        #expect(frames.allSatisfy { $0.count == 160 })
+        let bytes = Array(frames.joined())
+        #expect(bytes == Array(expected.prefix(bytes.count)))
+        // Average rate: never faster than real time plus the lead.
+        let frameTimes = sent.compactMap { if case .frame(_, _, let time) = $0 { time } else { nil } }
+        for (k, time) in frameTimes.enumerated() {
+            #expect(time >= .milliseconds(20 * Int64(k) - 100))
+        }
+        // Each mark comes after its chunk's frames and before the next chunk's.
+        var seen: [PlaybackChunkID] = []
+        for item in sent {
+            switch item {
+            case .frame(_, let id, _): #expect(!seen.contains(id)); #expect(seen.allSatisfy { $0 < id })
+            case .mark(let id): seen.append(id)
+            }
+        }
+    }
+
+    @Test("clear drops queued frames and unsent marks; an empty chunk still gets its mark")
+    func clear() {
+        var pacer = OutboundPacer()
+        var sent: [Sent] = []
+        pacer.append([UInt8](repeating: 1, count: 1600), chunk: a)
+        pacer.finishChunk(a)
+        pacer.append([UInt8](repeating: 2, count: 320), chunk: b)
+        pacer.finishChunk(b)
+        _ = pacer.collect(at: .zero, into: &sent)
+        #expect(sent.count == 5)
+        let result = pacer.clear(now: .milliseconds(30))
+        #expect(result.droppedByteCount == 1600 - 800 + 320)
+        #expect(result.droppedChunks == [a, b])
+        #expect(result.hadAudioQueuedAtTwilio)
+        #expect(pacer.lead(at: .milliseconds(30)) == .zero)
+        #expect(!pacer.hasQueuedOutput)
+        #expect(pacer.collect(at: .milliseconds(30), into: &sent) == .idle)
+        #expect(sent.count == 5)
+
+        let c = PlaybackChunkID(turn: 2, chunk: 0)
+        pacer.finishChunk(c)
+        _ = pacer.collect(at: .milliseconds(31), into: &sent)
+        #expect(sent.last == .mark(c))
+    }
+
+    @Test("finishing a queued chunk twice releases one mark; a new chunk implicitly finishes the previous one")
+    func finishing() {
+        var pacer = OutboundPacer()
+        var sent: [Sent] = []
+        pacer.append([UInt8](repeating: 1, count: 100), chunk: a)
+        pacer.finishChunk(a)
+        pacer.finishChunk(a)
+        pacer.append([UInt8](repeating: 2, count: 100), chunk: b)
+        pacer.append([UInt8](repeating: 3, count: 100), chunk: PlaybackChunkID(turn: 2, chunk: 0))
+        _ = pacer.collect(at: .zero, into: &sent)
+        let marks = sent.compactMap { if case .mark(let id) = $0 { id } else { nil } }
+        #expect(marks == [a, b])
+        #expect(sent.count == 4)  // a frame, a mark, b frame, b mark; turn 2 (100 bytes, unfinished) waits
+    }
+}
