@@ -13,6 +13,12 @@ let package = Package(
         .library(name: "CallAudio", targets: ["CallAudio"]),
         .library(name: "VoiceActivity", targets: ["VoiceActivity"]),
         .library(name: "TwilioMediaStreams", targets: ["TwilioMediaStreams"]),
+        .library(name: "SpeechServices", targets: ["SpeechServices"]),
+        .library(name: "OpenAIServices", targets: ["OpenAIServices"]),
+        .library(name: "CallEngine", targets: ["CallEngine"]),
+        .library(name: "CallTesting", targets: ["CallTesting"]),
+        .library(name: "CallCapacity", targets: ["CallCapacity"]),
+        .executable(name: "capacity-load", targets: ["CapacityLoad"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -21,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -49,6 +59,66 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "SpeechServices",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "OpenAIServices",
+            dependencies: [
+                "SpeechServices", "CallAudio",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CallEngine",
+            dependencies: [
+                "CallAudio", "VoiceActivity", "SpeechServices",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CallTesting",
+            dependencies: [
+                "SpeechServices", "OpenAIServices",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CallCapacity",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "CapacityLoad",
+            dependencies: [
+                "CallCapacity",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/CapacityLoad",
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "AudioConvert",
             dependencies: ["CallAudio"],
@@ -69,6 +139,37 @@ let package = Package(
         .testTarget(
             name: "VoiceActivityTests",
             dependencies: ["VoiceActivity", "CallAudio"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "SpeechServicesTests",
+            dependencies: ["SpeechServices", "CallTesting"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "OpenAIServicesTests",
+            dependencies: [
+                "OpenAIServices", "CallTesting", "SpeechServices", "CallAudio",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CallEngineTests",
+            dependencies: [
+                "CallEngine", "CallTesting", "CallAudio", "VoiceActivity", "SpeechServices",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CallCapacityTests",
+            dependencies: [
+                "CallCapacity",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

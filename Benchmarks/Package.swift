@@ -35,6 +35,28 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "SpeechServicesBenchmarks",
+            dependencies: [
+                .product(name: "SpeechServices", package: "swift-call-pipeline"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "SpeechServicesBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CallEngineBenchmarks",
+            dependencies: [
+                .product(name: "CallEngine", package: "swift-call-pipeline"),
+                .product(name: "CallAudio", package: "swift-call-pipeline"),
+                .product(name: "SpeechServices", package: "swift-call-pipeline"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "CallEngineBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "TwilioMediaStreamsBenchmarks",
             dependencies: [
                 .product(name: "TwilioMediaStreams", package: "swift-call-pipeline"),

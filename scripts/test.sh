@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine with Swift 6.3:
-# installs the Debian packages the project needs, then `swift test` (one debug build).
+# installs the Debian packages the project needs, starts a throwaway PostgreSQL 15
+# cluster on 127.0.0.1 for the CallCapacity tests (stopped on exit), then one debug
+# build and `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# shellcheck source=../.ci/postgres.sh
+source .ci/postgres.sh
+pg_start
+trap pg_stop EXIT
 swift build --build-tests
 swift test --skip-build

@@ -1,0 +1,237 @@
+import CallAudio
+import SpeechServices
+import VoiceActivity
+
+/// The work of one turn, run in a child task of ``CallConversation/run()``. These functions
+/// are not actor-isolated: provider streaming and audio conversion run off the actor and
+/// report back through short isolated calls.
+extension CallConversation {
+    private enum Outcome: Sendable {
+        case finished((CallStatistics.Stage, ProviderError)?)
+        case cancelled
+    }
+
+    nonisolated func execute(_ request: TurnRequest) async {
+        let outcome = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask { .finished(await self.perform(request)) }
+            group.addTask {
+                await request.signal.wait()
+                return .cancelled
+            }
+            let first = await group.next() ?? .cancelled
+            group.cancelAll()
+            return first
+        }
+        if case .finished(let failure) = outcome {
+            await turnEnded(request.id, failure: failure)
+        } else {
+            await turnEnded(request.id, failure: nil)
+        }
+    }
+
+    private nonisolated func context(_ served: ServedProvider) -> ProviderCallContext {
+        ProviderCallContext(callSID: identity.callID, logger: logger) { served.set($0) }
+    }
+
+    private nonisolated func perform(_ request: TurnRequest) async -> (CallStatistics.Stage, ProviderError)? {
+        let id = request.id
+        switch request.work {
+        case .say(let text, let kind):
+            guard let speaker = try? TurnSpeaker(format: textToSpeech.outputFormat(for: SpeechSynthesisRequest(text: text, voice: configuration.voice))) else {
+                return (.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "unsupported TTS format"))
+            }
+            return await speak(text, kind: kind, turn: id, speaker: speaker).failure
+        case .transcribeAndReply(let utterance):
+            let served = ServedProvider()
+            let transcript: Transcript
+            do {
+                transcript = try await providers.speechToText.transcribe(transcriptionRequest(utterance), context: context(served))
+            } catch {
+                return error.kind == .cancelled ? nil : (.stt, error)
+            }
+            guard let messages = await transcribed(id, utterance: utterance, transcript: transcript, descriptor: served.descriptor ?? providers.speechToText.descriptor)
+            else { return nil }
+            return await reply(id, messages: messages)
+        case .checkInterruption(let utterance):
+            let served = ServedProvider()
+            do {
+                let transcript = try await providers.speechToText.transcribe(transcriptionRequest(utterance), context: context(served))
+                _ = await interruptionChecked(id, utterance: utterance, transcript: transcript)
+                return nil
+            } catch {
+                return error.kind == .cancelled ? nil : (.stt, error)
+            }
+        case .reply:
+            return await reply(id, messages: currentMessages())
+        }
+    }
+
+    private nonisolated func transcriptionRequest(_ utterance: Utterance) -> TranscriptionRequest {
+        TranscriptionRequest(samples: utterance.samples, sampleRate: utterance.sampleRate, language: configuration.language)
+    }
+
+    /// Streams the model's answer, speaking each sentence as soon as it is complete, and
+    /// runs tool rounds.
+    private nonisolated func reply(_ id: Int, messages initial: [ChatMessage]) async -> (CallStatistics.Stage, ProviderError)? {
+        let probe = SpeechSynthesisRequest(text: "", voice: configuration.voice)
+        guard let speaker = try? TurnSpeaker(format: textToSpeech.outputFormat(for: probe)) else {
+            return (.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "unsupported TTS format"))
+        }
+        var messages = initial
+        for _ in 0...configuration.limits.maximumToolRounds {
+            var chunker = SentenceChunker()
+            var toolCalls: [ToolCall] = []
+            var text = ""
+            var tokens: TokenUsage?
+            let served = ServedProvider()
+            let request = ChatRequest(
+                messages: messages, tools: toolDefinitions,
+                temperature: configuration.temperature, maxTokens: configuration.maximumReplyTokens
+            )
+            do {
+                for try await event in providers.languageModel.stream(request, context: context(served)) {
+                    switch event {
+                    case .textDelta(let delta):
+                        await noteTiming(id, \.llmFirstToken)
+                        text += delta
+                        for sentence in chunker.append(delta) {
+                            let outcome = await speak(sentence, kind: .reply, turn: id, speaker: speaker)
+                            guard case .spoken = outcome else { return outcome.failure }
+                        }
+                    case .toolCall(let call):
+                        await noteTiming(id, \.llmFirstToken)
+                        toolCalls.append(call)
+                    case .usage(let usage):
+                        tokens = usage
+                    case .toolCallDelta, .finished:
+                        break
+                    }
+                }
+            } catch {
+                return error.kind == .cancelled ? nil : (.llm, error)
+            }
+            await noteUsage(id, tokens: tokens, ttsCharacters: 0, cacheHit: false, served: ("llm", served.descriptor ?? providers.languageModel.descriptor))
+            for sentence in chunker.finish() {
+                let outcome = await speak(sentence, kind: .reply, turn: id, speaker: speaker)
+                guard case .spoken = outcome else { return outcome.failure }
+            }
+            guard !toolCalls.isEmpty else { return nil }
+            guard let next = await runTools(id, calls: toolCalls, assistantText: text) else { return nil }
+            messages = next
+        }
+        return nil
+    }
+
+    /// How speaking one sentence went.
+    private enum SpeakOutcome {
+        /// Queued (or nothing to say).
+        case spoken
+        /// The turn was cancelled (barge-in, call end): produce nothing more.
+        case stopped
+        /// TTS failed after its resilience wrappers.
+        case failed(CallStatistics.Stage, ProviderError)
+
+        var failure: (CallStatistics.Stage, ProviderError)? {
+            if case .failed(let stage, let error) = self { return (stage, error) }
+            return nil
+        }
+    }
+
+    /// Synthesizes one sentence and queues its audio, then a mark.
+    private nonisolated func speak(_ text: String, kind: AgentTurn.Kind, turn id: Int, speaker: TurnSpeaker) async -> SpeakOutcome {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return .spoken }
+        guard !Task.isCancelled, await isActive(id) else { return .stopped }
+        await noteTiming(id, \.firstSentence)
+        let request = SpeechSynthesisRequest(text: trimmed, voice: configuration.voice)
+        let cacheHit = providers.ttsCache.map { $0.contains(TTSCacheKey(request: request, tts: providers.textToSpeech)) } ?? false
+        let served = ServedProvider()
+        var queuedAny = false
+        do {
+            for try await chunk in textToSpeech.synthesize(request, context: context(served)) {
+                await noteTiming(id, \.ttsFirstByte)
+                let frames = try speaker.convert(chunk)
+                guard !frames.isEmpty else { continue }
+                guard await play(id, kind: kind, frames: frames) else { return .stopped }
+                queuedAny = true
+                do {
+                    try await transport.waitForPlaybackBacklog(below: configuration.playbackLead)
+                } catch {
+                    return .stopped
+                }
+            }
+            guard !Task.isCancelled else { return .stopped }
+            let tail = try speaker.finish()
+            if !tail.isEmpty {
+                guard await play(id, kind: kind, frames: tail) else { return .stopped }
+                queuedAny = true
+            }
+        } catch let error as ProviderError {
+            speaker.reset()
+            return error.kind == .cancelled || Task.isCancelled ? .stopped : .failed(.tts, error)
+        } catch {
+            speaker.reset()
+            return .failed(.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "TTS audio unusable: \(error)"))
+        }
+        await noteUsage(
+            id, tokens: nil, ttsCharacters: cacheHit ? 0 : trimmed.count, cacheHit: cacheHit,
+            served: cacheHit ? nil : ("tts", served.descriptor ?? providers.textToSpeech.descriptor)
+        )
+        if queuedAny {
+            guard await chunkQueued(id, text: trimmed) else { return .stopped }
+        }
+        return .spoken
+    }
+}
+
+/// Converts one turn's TTS audio into 160-byte mu-law frames. Owned by one turn task.
+final class TurnSpeaker {
+    private let converter: OutboundAudioConverter?
+    private let passThrough: FrameAligner<UInt8>?
+
+    init(format: SpeechAudioFormat) throws {
+        switch format.encoding {
+        case .pcm16LittleEndian:
+            converter = try OutboundAudioConverter(inputRate: format.sampleRate)
+            passThrough = nil
+        case .muLaw where format.sampleRate == 8000:
+            converter = nil
+            passThrough = try FrameAligner<UInt8>(frameSize: AudioFrame.capacity)
+        default:
+            throw CallEngineError.invalidConfiguration("TTS format \(format) is not PCM16 or 8 kHz mu-law")
+        }
+        guard format.channels == 1 else { throw CallEngineError.invalidConfiguration("TTS audio must be mono") }
+    }
+
+    /// Frames for one TTS chunk (a multiple of 160 bytes; the rest waits for the next chunk).
+    func convert(_ chunk: AudioChunk) throws -> [UInt8] {
+        var frames: [UInt8] = []
+        if let converter {
+            try chunk.bytes.withUnsafeBytes { raw in
+                try converter.process(pcm16LittleEndian: raw) { frames.append(contentsOf: $0) }
+            }
+        } else if let passThrough {
+            chunk.bytes.withUnsafeBufferPointer { buffer in
+                passThrough.append(buffer) { frames.append(contentsOf: $0) }
+            }
+        }
+        return frames
+    }
+
+    /// The last frames of a sentence, padded with silence.
+    func finish() throws -> [UInt8] {
+        var frames: [UInt8] = []
+        if let converter {
+            try converter.finish { frames.append(contentsOf: $0) }
+        } else if let passThrough {
+            passThrough.flush(padding: MuLaw.silenceCode) { frames.append(contentsOf: $0) }
+        }
+        return frames
+    }
+
+    /// Drops buffered audio.
+    func reset() {
+        try? converter?.reset()
+        passThrough?.reset()
+    }
+}

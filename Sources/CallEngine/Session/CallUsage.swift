@@ -1,0 +1,53 @@
+/// Billable usage of one call.
+public struct CallUsage: Sendable, Hashable, Codable {
+    /// Seconds of audio sent to STT.
+    public var sttAudioSeconds: Double = 0
+    /// STT requests made.
+    public var sttRequests: Int = 0
+    /// STT requests the short-audio filter saved.
+    public var sttRequestsSaved: Int = 0
+    /// LLM prompt tokens.
+    public var llmInputTokens: Int = 0
+    /// LLM completion tokens.
+    public var llmOutputTokens: Int = 0
+    /// Characters sent to TTS (cache misses only).
+    public var ttsCharacters: Int = 0
+    /// Phrases served from the TTS cache.
+    public var ttsCacheHits: Int = 0
+
+    /// Creates zero usage.
+    public init() {}
+
+    /// Estimated cost under `prices`.
+    public func cost(_ prices: ProviderPrices) -> Double {
+        sttAudioSeconds / 60 * prices.sttPerMinute
+            + Double(llmInputTokens) / 1_000_000 * prices.llmInputPerMillionTokens
+            + Double(llmOutputTokens) / 1_000_000 * prices.llmOutputPerMillionTokens
+            + Double(ttsCharacters) / 1_000_000 * prices.ttsPerMillionCharacters
+    }
+}
+
+/// Prices used to estimate a call's cost (in any currency; USD by convention).
+public struct ProviderPrices: Sendable, Hashable, Codable {
+    /// STT price per audio minute.
+    public var sttPerMinute: Double
+    /// LLM price per million prompt tokens.
+    public var llmInputPerMillionTokens: Double
+    /// LLM price per million completion tokens.
+    public var llmOutputPerMillionTokens: Double
+    /// TTS price per million characters.
+    public var ttsPerMillionCharacters: Double
+
+    /// Creates a price list.
+    public init(sttPerMinute: Double, llmInputPerMillionTokens: Double, llmOutputPerMillionTokens: Double, ttsPerMillionCharacters: Double) {
+        self.sttPerMinute = sttPerMinute
+        self.llmInputPerMillionTokens = llmInputPerMillionTokens
+        self.llmOutputPerMillionTokens = llmOutputPerMillionTokens
+        self.ttsPerMillionCharacters = ttsPerMillionCharacters
+    }
+
+    /// OpenAI list prices as of 2026-08 for whisper-1, gpt-4o-mini and tts-1; configure your own.
+    public static let openAIDefaults = ProviderPrices(
+        sttPerMinute: 0.006, llmInputPerMillionTokens: 0.15, llmOutputPerMillionTokens: 0.60, ttsPerMillionCharacters: 15
+    )
+}

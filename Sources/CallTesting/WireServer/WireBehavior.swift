@@ -1,0 +1,135 @@
+/// One scripted response of the ``OpenAIWireServer``: what to answer, how fast, and
+/// which failure to inject.
+public struct WireBehavior: Sendable {
+    /// What the response carries.
+    public enum Body: Sendable {
+        /// The endpoint's normal answer (transcription JSON, chat SSE or PCM), using defaults for the content.
+        case success
+        /// A transcription answer `{"text": …}`.
+        case transcription(String)
+        /// A streamed chat completion.
+        case chat(ChatScript)
+        /// Raw SSE `data:` payloads sent as events (for malformed streams such as invalid JSON).
+        case rawEvents([String])
+        /// PCM bytes for `/audio/speech`, split into parts of `chunkBytes`.
+        case speech(pcm: [UInt8], chunkBytes: Int)
+        /// An OpenAI error response.
+        case error(status: Int, type: String, code: String?, message: String)
+        /// Any status with any body.
+        case raw(status: Int, contentType: String, body: [UInt8])
+    }
+
+    /// How the body is cut short after ``WireBehavior/interruptAfterParts`` parts.
+    public enum Interruption: Sendable, Equatable {
+        /// Close the connection abruptly (no terminating chunk): a reset mid-stream.
+        case reset
+        /// Stop sending but keep the connection open until the server shuts down or the client leaves.
+        case stall
+        /// Finish the response cleanly, as if the stream were complete (a truncated stream).
+        case endCleanly
+        /// Send half of the next part, then finish cleanly (an event cut in the middle).
+        case truncateMidPart
+    }
+
+    /// The body.
+    public var body: Body
+    /// Extra response headers (for example `retry-after`).
+    public var headers: [(String, String)]
+    /// Delay before the response head is sent (slow first byte).
+    public var headDelay: Duration
+    /// Delay between the head and the first body part.
+    public var firstPartDelay: Duration
+    /// Delay between body parts.
+    public var partInterval: Duration
+    /// Number of body parts sent before ``interruption`` applies (nil: no interruption).
+    public var interruptAfterParts: Int?
+    /// The interruption applied after ``interruptAfterParts`` parts.
+    public var interruption: Interruption
+
+    /// Creates a behavior.
+    public init(
+        _ body: Body = .success,
+        headers: [(String, String)] = [],
+        headDelay: Duration = .zero,
+        firstPartDelay: Duration = .zero,
+        partInterval: Duration = .zero,
+        interruptAfterParts: Int? = nil,
+        interruption: Interruption = .reset
+    ) {
+        self.body = body
+        self.headers = headers
+        self.headDelay = headDelay
+        self.firstPartDelay = firstPartDelay
+        self.partInterval = partInterval
+        self.interruptAfterParts = interruptAfterParts
+        self.interruption = interruption
+    }
+
+    /// The endpoint's normal answer.
+    public static let success = WireBehavior()
+
+    /// HTTP 429 rate limit, optionally with `retry-after` (seconds) and `retry-after-ms`.
+    public static func rateLimited(retryAfter: Double? = nil, retryAfterMilliseconds: Double? = nil) -> WireBehavior {
+        var headers: [(String, String)] = []
+        if let retryAfter { headers.append(("retry-after", "\(retryAfter)")) }
+        if let retryAfterMilliseconds { headers.append(("retry-after-ms", "\(retryAfterMilliseconds)")) }
+        return WireBehavior(
+            .error(status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached for requests"),
+            headers: headers
+        )
+    }
+
+    /// HTTP 429 `insufficient_quota` (not retryable).
+    public static let insufficientQuota = WireBehavior(
+        .error(
+            status: 429, type: "insufficient_quota", code: "insufficient_quota",
+            message: "You exceeded your current quota, please check your plan and billing details."
+        )
+    )
+
+    /// HTTP 401 invalid API key.
+    public static let unauthorized = WireBehavior(
+        .error(status: 401, type: "invalid_request_error", code: "invalid_api_key", message: "Incorrect API key provided.")
+    )
+
+    /// HTTP 400 invalid request.
+    public static let badRequest = WireBehavior(
+        .error(status: 400, type: "invalid_request_error", code: nil, message: "Invalid request.")
+    )
+
+    /// HTTP 500/502/503 server error.
+    public static func serverError(_ status: Int = 500) -> WireBehavior {
+        WireBehavior(.error(status: status, type: "server_error", code: nil, message: "The server had an error while processing your request."))
+    }
+
+    /// The normal answer, cut by an abrupt connection close after `parts` body parts.
+    public static func resetMidStream(afterParts parts: Int, body: Body = .success) -> WireBehavior {
+        WireBehavior(body, interruptAfterParts: parts, interruption: .reset)
+    }
+
+    /// Sends the head, then nothing until the server shuts down or the client gives up.
+    public static let stallAfterHeaders = WireBehavior(.success, interruptAfterParts: 0, interruption: .stall)
+
+    /// The normal answer stalling after `parts` body parts.
+    public static func stall(afterParts parts: Int, body: Body = .success) -> WireBehavior {
+        WireBehavior(body, interruptAfterParts: parts, interruption: .stall)
+    }
+
+    /// An event stream cut in the middle of event number `parts` (no `[DONE]`).
+    public static func truncatedSSE(afterParts parts: Int, body: Body = .success) -> WireBehavior {
+        WireBehavior(body, interruptAfterParts: parts, interruption: .truncateMidPart)
+    }
+
+    /// A chat stream whose first event is not JSON; or a transcription answer that is not JSON.
+    public static func invalidJSON(for endpoint: WireEndpoint) -> WireBehavior {
+        switch endpoint {
+        case .chatCompletions: return WireBehavior(.rawEvents(["{\"id\":\"chatcmpl-x\",\"choices\":[{\"delta\":{\"content\":"]))
+        case .transcriptions, .speech: return WireBehavior(.raw(status: 200, contentType: "application/json", body: Array("{\"text\": \"unterminated".utf8)))
+        }
+    }
+
+    /// The normal answer after a slow first byte.
+    public static func slowFirstByte(_ delay: Duration, body: Body = .success) -> WireBehavior {
+        WireBehavior(body, headDelay: delay)
+    }
+}

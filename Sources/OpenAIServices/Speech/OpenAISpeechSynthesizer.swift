@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Logging
+import SpeechServices
+
+/// Streamed speech through `POST /audio/speech` with `response_format: pcm`
+/// (24 kHz, 16-bit little-endian, mono). Chunks are handed on as they arrive, each
+/// trimmed to whole samples (an odd trailing byte waits for the next buffer).
+public struct OpenAISpeechSynthesizer: TextToSpeech {
+    let transport: OpenAITransport
+
+    /// OpenAI's limit on `input`.
+    public static let maxInputCharacters = 4096
+
+    /// `openai` / the speech model.
+    public var descriptor: ProviderDescriptor {
+        ProviderDescriptor(name: transport.configuration.providerName, model: transport.configuration.speechModel)
+    }
+
+    /// Always 24 kHz PCM16 mono.
+    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { .pcm24kMono }
+
+    /// The request's voice or the configured default.
+    public func resolvedVoice(for request: SpeechSynthesisRequest) -> String { request.voice ?? transport.configuration.speechVoice }
+
+    /// Streams PCM for `request`.
+    public func synthesize(_ request: SpeechSynthesisRequest, context: ProviderCallContext) -> ProviderStream<AudioChunk> {
+        let transport = self.transport
+        let voice = resolvedVoice(for: request)
+        return ProviderStream(provider: transport.provider) { continuation throws(ProviderError) in
+            let configuration = transport.configuration
+            guard request.text.count <= Self.maxInputCharacters else {
+                throw ProviderError(
+                    .inputTooLarge, provider: transport.provider,
+                    message: "speech input of \(request.text.count) characters exceeds \(Self.maxInputCharacters)"
+                )
+            }
+            let body = Self.encode(request, voice: voice, configuration: configuration)
+            let response = try await transport.post(
+                path: "/audio/speech", contentType: "application/json", body: body, accept: "application/octet-stream", logger: context.logger
+            )
+            var carry: UInt8?
+            do {
+                for try await buffer in response.body {
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(buffer.readableBytes + 1)
+                    if let pending = carry { bytes.append(pending) }
+                    bytes.append(contentsOf: buffer.readableBytesView)
+                    carry = bytes.count % 2 == 1 ? bytes.removeLast() : nil
+                    if !bytes.isEmpty { continuation.yield(AudioChunk(format: .pcm24kMono, bytes: bytes)) }
+                }
+            } catch {
+                throw OpenAIErrorMapper.transportError(error, provider: transport.provider, apiKey: configuration.apiKey)
+            }
+            if carry != nil {
+                context.logger.debug("speech stream ended with half a sample; dropped it")
+            }
+        }
+    }
+
+    static func encode(_ request: SpeechSynthesisRequest, voice: String, configuration: OpenAIConfiguration) -> [UInt8] {
+        var json = "{\"model\":\(jsonString(configuration.speechModel)),\"input\":\(jsonString(request.text))"
+        json += ",\"voice\":\(jsonString(voice)),\"response_format\":\"pcm\""
+        if let speed = request.speed ?? configuration.speechSpeed { json += ",\"speed\":\(speed)" }
+        if let instructions = request.instructions { json += ",\"instructions\":\(jsonString(instructions))" }
+        json += "}"
+        return Array(json.utf8)
+    }
+
+    /// A JSON string literal with the escapes RFC 8259 requires.
+    static func jsonString(_ value: String) -> String {
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,13 @@
+/// Audio held by a ``TTSCache``.
+public struct CachedAudio: Sendable, Equatable {
+    /// Format of `bytes`.
+    public var format: SpeechAudioFormat
+    /// The whole synthesis.
+    public var bytes: [UInt8]
+
+    /// Creates cached audio.
+    public init(format: SpeechAudioFormat, bytes: [UInt8]) {
+        self.format = format
+        self.bytes = bytes
+    }
+}

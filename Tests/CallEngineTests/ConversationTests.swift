@@ -1,0 +1,239 @@
+import CallAudio
+import CallTesting
+import SpeechServices
+import Testing
+
+@testable import CallEngine
+
+@Suite("Call conversation")
+struct ConversationTests {
+    @Test("a multi-turn conversation from caller audio to agent audio")
+    func multiTurn() async throws {
+        let harness = CallHarness(configuration: CallHarness.configuration(greeting: "Hello, this is Acme."))
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("I would like to book an appointment."), ScriptedSpeechToText.transcript("Tuesday at ten, please."))
+        harness.llm.enqueue(ScriptedLanguageModel.reply("Sure. What day works for you?"), ScriptedLanguageModel.reply("Done, see you Tuesday at ten."))
+
+        // The greeting plays, then the agent listens.
+        #expect(await harness.waitUntilListening())
+        await harness.play(CallerAudio.speech(seconds: 1.2))
+        #expect(await harness.waitInSilence { await $0.conversation.currentPhase == .speaking })
+        #expect(await harness.waitUntilListening())
+        await harness.play(CallerAudio.speech(seconds: 1.0, seed: 2))
+        #expect(await harness.waitInSilence { await $0.conversation.currentPhase == .speaking })
+        #expect(await harness.waitUntilListening())
+
+        let result = await harness.hangUp()
+        #expect(result.endReason == .callerHungUp)
+        #expect(result.errors.isEmpty)
+        let callerTexts = result.transcript.compactMap { if case .caller(let turn) = $0 { turn.text } else { nil } }
+        #expect(callerTexts == ["I would like to book an appointment.", "Tuesday at ten, please."])
+        let agentTurns = result.transcript.compactMap { if case .agent(let turn) = $0 { turn } else { nil } }
+        #expect(agentTurns.map(\.kind) == [.greeting, .reply, .reply])
+        #expect(agentTurns.map(\.playedText) == ["Hello, this is Acme.", "Sure. What day works for you?", "Done, see you Tuesday at ten."])
+        #expect(agentTurns.allSatisfy { !$0.interrupted })
+        // The second model request saw the first exchange.
+        let second = harness.llm.requests[1].messages
+        #expect(second.map(\.role) == [.system, .assistant, .user, .assistant, .user])
+        #expect(second[3].content == "Sure. What day works for you?")
+        // Audio left as whole 160-byte frames, each reply followed by marks.
+        let audio = harness.carrier.commands.compactMap { if case .audio(let bytes) = $0 { bytes } else { nil } }
+        #expect(!audio.isEmpty && audio.allSatisfy { $0.count % 160 == 0 })
+        #expect(harness.carrier.commands.contains { if case .mark = $0 { true } else { false } })
+        #expect(result.turns.count == 2)
+        #expect(result.turns.allSatisfy { $0.replyLatency != nil && $0.sttDone != nil && $0.llmFirstToken != nil })
+        #expect(result.usage.sttRequests == 2)
+        #expect(result.usage.llmOutputTokens > 0)
+        #expect(result.phases.first?.to == .greeting)
+        #expect(result.phases.last?.to == .ended)
+        #expect(harness.statistics.document().calls.completed == 1)
+    }
+
+    @Test("barge-in: clear is sent, LLM/TTS work stops, history keeps only what was played")
+    func bargeIn() async throws {
+        let harness = CallHarness()
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("Tell me about your plans."), ScriptedSpeechToText.transcript("Actually, stop. How much is it?"))
+        harness.llm.enqueue(
+            ScriptedLanguageModel.reply("We have three plans. The basic plan is cheap. The premium plan has everything. The family plan covers four people."),
+            ScriptedLanguageModel.reply("It is ten dollars.")
+        )
+        // Each sentence is 1.5 s of audio.
+        for _ in 0..<5 { harness.tts.enqueue(ScriptedResponse(elements: ScriptedTextToSpeech.tone(milliseconds: 1500))) }
+
+        await harness.play(CallerAudio.silence(seconds: 0.5))
+        await harness.play(CallerAudio.speech(seconds: 1.2))
+        // Wait until the first sentence has been confirmed as played.
+        #expect(await harness.waitInSilence { $0.carrier.acknowledgedMarks >= 1 })
+        // The caller talks over the agent for long enough to interrupt.
+        await harness.play(CallerAudio.speech(seconds: 1.5, seed: 4))
+        #expect(harness.carrier.clearCount == 1)
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+
+        let agentTurns = result.transcript.compactMap { if case .agent(let turn) = $0 { turn } else { nil } }
+        let interrupted = try #require(agentTurns.first)
+        #expect(interrupted.interrupted)
+        #expect(interrupted.playedChunks >= 1)
+        #expect(interrupted.playedChunks < 4)
+        #expect(interrupted.playedText.hasPrefix("We have three plans."))
+        #expect(!interrupted.playedText.contains("family plan"))
+        // The sentences after the interruption were never synthesized.
+        #expect(harness.tts.requests.map(\.text).contains("The family plan covers four people.") == false)
+        // The model's next context holds only what the caller heard, marked as interrupted.
+        let context = harness.llm.requests[1].messages
+        let assistant = try #require(context.first { $0.role == .assistant })
+        #expect(assistant.content.contains("[interrupted by the caller]"))
+        #expect(!assistant.content.contains("family plan"))
+        #expect(agentTurns.last?.playedText == "It is ten dollars.")
+        #expect(harness.statistics.document().pipeline.bargeIns == 1)
+    }
+
+    @Test("a backchannel while the agent speaks does not interrupt")
+    func backchannel() async throws {
+        let harness = CallHarness()
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("What are your opening hours?"), ScriptedSpeechToText.transcript("Mhm."))
+        harness.llm.enqueue(ScriptedLanguageModel.reply("We open at nine. We close at five. On Saturdays we close at noon."))
+        for _ in 0..<3 { harness.tts.enqueue(ScriptedResponse(elements: ScriptedTextToSpeech.tone(milliseconds: 1500))) }
+
+        await harness.play(CallerAudio.speech(seconds: 1.0))
+        #expect(await harness.waitInSilence { await $0.conversation.currentPhase == .speaking })
+        // A short "mhm" (under the 600 ms barge-in threshold).
+        await harness.play(CallerAudio.speech(seconds: 0.35, seed: 5))
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+        #expect(harness.carrier.clearCount == 0)
+        #expect(harness.stt.callCount == 2)
+        #expect(harness.llm.callCount == 1)
+        let agent = try #require(result.transcript.compactMap { if case .agent(let turn) = $0 { turn } else { nil } }.first)
+        #expect(!agent.interrupted)
+        #expect(agent.playedChunks == 3)
+    }
+
+    @Test("idle prompts after 10 s of silence, then goodbye and hang-up")
+    func idle() async throws {
+        let harness = CallHarness()
+        let ended = await harness.waitInSilence(seconds: 60) { $0.carrier.isClosed }
+        #expect(ended)
+        let result = await harness.run.value
+        #expect(result.endReason == .idle)
+        let spoken = harness.tts.requests.map(\.text)
+        #expect(spoken == ["Are you still there?", "Are you still there?", "Thank you for calling. Goodbye!"])
+        let prompts = result.transcript.compactMap { if case .agent(let turn) = $0 { turn } else { nil } }
+        #expect(prompts.map(\.kind) == [.idlePrompt, .idlePrompt, .goodbye])
+        #expect(harness.carrier.commands.last == .hangUp)
+    }
+
+    @Test("an empty or junk transcript makes no LLM call")
+    func emptyTranscript() async throws {
+        let harness = CallHarness()
+        harness.stt.enqueue(ScriptedSpeechToText.transcript(""), ScriptedSpeechToText.transcript("Thank you for watching."))
+        await harness.play(CallerAudio.speech(seconds: 0.8))
+        #expect(await harness.waitInSilence(seconds: 3) { harness in
+            let phase = await harness.conversation.currentPhase
+            return harness.stt.callCount == 1 && phase == .listening
+        })
+        await harness.play(CallerAudio.speech(seconds: 0.8, seed: 3))
+        #expect(await harness.waitInSilence(seconds: 3) { harness in
+            let phase = await harness.conversation.currentPhase
+            return harness.stt.callCount == 2 && phase == .listening
+        })
+        _ = await harness.hangUp()
+        #expect(harness.llm.callCount == 0)
+        #expect(harness.tts.callCount == 0)
+    }
+
+    @Test("update_lead stores validated fields; end_call says goodbye and hangs up")
+    func tools() async throws {
+        var configuration = CallHarness.configuration()
+        configuration.leadSchema = [LeadField(name: "name", type: .text), LeadField(name: "interest", type: .choice, allowedValues: ["basic", "premium"])]
+        let harness = CallHarness(configuration: configuration)
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("I'm Ada and I want the premium plan. Bye."))
+        harness.llm.enqueue(
+            ScriptedLanguageModel.toolCall(id: "c1", name: "update_lead", argumentsJSON: #"{"name":"Ada","interest":"Premium"}"#),
+            ScriptedLanguageModel.toolCall(id: "c2", name: "end_call", argumentsJSON: #"{"farewell":"Thanks Ada, goodbye!"}"#)
+        )
+        await harness.play(CallerAudio.speech(seconds: 1.0))
+        #expect(await harness.waitInSilence { $0.carrier.isClosed })
+        let result = await harness.run.value
+        #expect(result.endReason == .agentEnded)
+        #expect(result.lead == ["name": "Ada", "interest": "premium"])
+        #expect(harness.tts.requests.last?.text == "Thanks Ada, goodbye!")
+        // The second model round saw the tool result.
+        #expect(harness.llm.requests[1].messages.contains { $0.role == .tool && $0.content == #"{"ok":true}"# })
+        #expect(harness.llm.requests[0].tools.map(\.name).contains("update_lead"))
+    }
+
+    @Test("an invalid lead value is rejected back to the model, nothing stored")
+    func invalidLead() async throws {
+        var configuration = CallHarness.configuration()
+        configuration.leadSchema = [LeadField(name: "email", type: .email)]
+        let harness = CallHarness(configuration: configuration)
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("My email is nope."))
+        harness.llm.enqueue(ScriptedLanguageModel.toolCall(id: "c1", name: "update_lead", argumentsJSON: #"{"email":"nope"}"#), ScriptedLanguageModel.reply("Could you spell it?"))
+        await harness.play(CallerAudio.speech(seconds: 1.0))
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+        #expect(result.lead.isEmpty)
+        let toolMessage = try #require(harness.llm.requests[1].messages.first { $0.role == .tool })
+        #expect(toolMessage.content.contains("not an e-mail address"))
+    }
+
+    @Test("provider outage: the caller hears the apology, repeated failures end the call politely")
+    func providerFailure() async throws {
+        var configuration = CallHarness.configuration()
+        configuration.maximumConsecutiveFailures = 2
+        let harness = CallHarness(configuration: configuration)
+        harness.stt.enqueue(.failure(.server), .failure(.server))
+        await harness.play(CallerAudio.speech(seconds: 1.0))
+        #expect(await harness.waitUntilListening())
+        #expect(harness.tts.requests.map(\.text) == [configuration.apology])
+        await harness.play(CallerAudio.speech(seconds: 1.0, seed: 7))
+        #expect(await harness.waitInSilence { $0.carrier.isClosed })
+        let result = await harness.run.value
+        #expect(result.endReason == .providerFailure)
+        #expect(result.errors.count == 2)
+        #expect(harness.tts.requests.map(\.text) == [configuration.apology, configuration.goodbye])
+        #expect(harness.statistics.document().errors.sttErrors == 2)
+    }
+
+    @Test("a fallback STT serves when the primary is down, and the result says which")
+    func fallback() async throws {
+        let primary = ScriptedSpeechToText(name: "primary")
+        let secondary = ScriptedSpeechToText(name: "secondary", defaultText: "Hello from the backup.")
+        primary.enqueue(.failure(.server), .failure(.server), .failure(.server))
+        let fallback = FallbackSpeechToText([primary, secondary])
+        let harness = CallHarness(speechToText: fallback)
+        await harness.play(CallerAudio.speech(seconds: 1.0))
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+        #expect(result.providers["stt"]?.hasPrefix("secondary") == true)
+        #expect(result.transcript.contains { if case .caller(let turn) = $0 { turn.text == "Hello from the backup." } else { false } })
+        #expect(result.errors.isEmpty)
+    }
+
+    @Test("DTMF digits reach the model as text")
+    func dtmf() async throws {
+        let harness = CallHarness()
+        harness.llm.enqueue(ScriptedLanguageModel.reply("You pressed one two."))
+        await harness.play(CallerAudio.silence(seconds: 0.2))
+        await harness.conversation.handle(.dtmf(digit: "1"))
+        await harness.conversation.handle(.dtmf(digit: "2"))
+        await harness.conversation.handle(.dtmf(digit: "#"))
+        #expect(await harness.waitUntilListening())
+        _ = await harness.hangUp()
+        #expect(harness.llm.requests.first?.messages.last?.content.contains("12") == true)
+    }
+
+    @Test("cancelling the call cancels every child task and still yields a result")
+    func cancellation() async throws {
+        let harness = CallHarness()
+        harness.llm.enqueue(ScriptedResponse(elements: [], hangs: true))
+        await harness.play(CallerAudio.speech(seconds: 1.0))
+        #expect(await harness.waitInSilence(seconds: 5) { $0.llm.callCount == 1 })
+        harness.run.cancel()
+        // run() returns only after its task group, i.e. every turn task, has finished.
+        let result = await harness.run.value
+        #expect(result.endReason == .cancelled)
+        let phase = await harness.conversation.currentPhase
+        #expect(phase == .ended)
+    }
+}
