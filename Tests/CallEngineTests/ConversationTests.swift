@@ -1,3 +1,4 @@
+import Foundation
 import CallAudio
 import CallTesting
 import SpeechServices
@@ -235,5 +236,48 @@ struct ConversationTests {
         #expect(result.endReason == .cancelled)
         let phase = await harness.conversation.currentPhase
         #expect(phase == .ended)
+    }
+}
+
+@Suite("Call conversation: cache and recording")
+struct ConversationCacheTests {
+    @Test("a pre-warmed greeting plays from the TTS cache with no provider request")
+    func cachedGreeting() async throws {
+        let tts = ScriptedTextToSpeech()
+        let cache = TTSCache()
+        let configuration = CallHarness.configuration(greeting: "Hello from the cache.")
+        let failures = await CachingTextToSpeech(tts, cache: cache).prewarm(
+            configuration.cacheablePhrases.map { SpeechSynthesisRequest(text: $0) }, context: ProviderCallContext()
+        )
+        #expect(failures.isEmpty)
+        let warmed = tts.callCount
+        let harness = CallHarness(configuration: configuration, tts: tts, cache: cache)
+        // The greeting's audio is queued before any caller audio arrives.
+        #expect(await harness.waitInSilence(seconds: 1) { !$0.carrier.commands.isEmpty })
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+        #expect(tts.callCount == warmed)
+        #expect(result.usage.ttsCacheHits == 1)
+        #expect(result.usage.ttsCharacters == 0)
+    }
+
+    @Test("both legs are recorded to one stereo mu-law WAV")
+    func recording() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = CallHarness.configuration(greeting: "Hello.")
+        configuration.recordingDirectory = directory.path
+        let harness = CallHarness(configuration: configuration)
+        #expect(await harness.waitUntilListening())
+        await harness.play(CallerAudio.silence(seconds: 1))
+        _ = await harness.hangUp()
+        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent("CA-test.wav"))))
+        #expect(file.format == AudioFormat(encoding: .muLaw, sampleRate: 8000, channels: 2))
+        let samples = file.pcm16Samples()
+        let agent = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
+        // The greeting (a 440 Hz tone from the scripted TTS) is in the right channel.
+        #expect(PCM16.peakDBFS(agent) > -20)
+        #expect(file.frameCount >= 8000)
     }
 }

@@ -80,6 +80,8 @@ public actor CallConversation {
     private var lastDigitAt: Duration = .zero
     private var closingDeadline: Duration?
     private var closing = false
+    private var closingReason: CallEndReason?
+    private var pendingHangUp: [Int: CallEndReason] = [:]
 
     /// Creates the engine for one call.
     /// - Parameters:
@@ -203,7 +205,6 @@ public actor CallConversation {
             event = try frame.withUnsafeBytes { (codes: UnsafeBufferPointer<UInt8>) throws(AudioError) -> VoiceActivityEvent? in
                 let pcm = UnsafeMutableBufferPointer(rebasing: decoded[0..<codes.count])
                 try MuLaw.decode(codes, into: pcm)
-                try recorder?.caller(codes)
                 if codes.count < AudioFrame.capacity {
                     // A short frame: pad with silence so the detector sees whole 20 ms frames.
                     for i in codes.count..<AudioFrame.capacity { decoded[i] = 0 }
@@ -213,6 +214,14 @@ public actor CallConversation {
         } catch {
             record(error: "bad audio frame: \(error)")
             return
+        }
+        if let recorder {
+            do {
+                try frame.withUnsafeBytes { (codes: UnsafeBufferPointer<UInt8>) throws(AudioError) in try recorder.caller(codes) }
+            } catch {
+                record(error: "recording stopped: \(error)")
+                self.recorder = nil
+            }
         }
         if callerInUtterance, detector.lastAnalysis.isSpeech {
             speechFramesInUtterance += 1
@@ -302,8 +311,6 @@ public actor CallConversation {
             }
         }
     }
-
-    private var closingReason: CallEndReason?
 
     // MARK: Barge-in
 
@@ -414,8 +421,6 @@ public actor CallConversation {
         pendingHangUp[id] = reason
         closingDeadline = audioTime + configuration.limits.goodbyeGrace + .seconds(10)
     }
-
-    private var pendingHangUp: [Int: CallEndReason] = [:]
 
     private func finish(_ reason: CallEndReason) {
         guard endReason == nil else { return }
