@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "CallTesting", targets: ["CallTesting"]),
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
+        .executable(name: "call-worker", targets: ["call-worker"]),
+        .executable(name: "call-demo", targets: ["CallDemo"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -31,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -119,6 +123,44 @@ let package = Package(
             path: "Examples/CapacityLoad",
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "CallWorker",
+            dependencies: [
+                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "call-worker",
+            dependencies: [
+                "CallWorker",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "CallDemo",
+            dependencies: [
+                "CallWorker", "CallTesting", "CallEngine", "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/CallDemo",
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "AudioConvert",
             dependencies: ["CallAudio"],
@@ -169,6 +211,21 @@ let package = Package(
                 "CallCapacity",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CallWorkerTests",
+            dependencies: [
+                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSwift
         ),

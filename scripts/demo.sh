@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian 12 machine with Swift 6.3: install what the project needs,
-# synthesize a short phrase with espeak-ng, and run it through the phone audio path
-# (22.05 kHz PCM -> 8 kHz mu-law -> back) with CallAudio, printing levels.
+# The main job on a fresh Debian 12 machine with Swift 6.3, offline and without an API key:
+# installs the Debian packages it needs, builds the worker, and runs one simulated phone call
+# end to end: a local OpenAI-wire server (SCRIPTED transcripts and replies), espeak-ng speech
+# for the caller and the agent, the real call-worker over a real WebSocket, and a simulated
+# Twilio caller. Prints the transcript and per-turn latency; writes the call audio to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 mkdir -p out
-espeak-ng -w out/phrase.wav "Hello, this is your AI phone agent. How can I help you today?"
-swift build --product audio-convert
-.build/debug/audio-convert out/phrase.wav out
+swift build --product call-demo
+.build/debug/call-demo out

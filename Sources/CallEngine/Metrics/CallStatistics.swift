@@ -43,7 +43,6 @@ public final class CallStatistics: Sendable {
     public static let latencyWindow = 10_000
 
     private let callsStarted = Counter(label: "call_engine_calls_started_total")
-    private let callsEnded = Counter(label: "call_engine_calls_ended_total")
     private let activeCalls = Gauge(label: "call_engine_active_calls")
     private let replyLatency = Metrics.Timer(label: "call_engine_reply_latency_seconds")
     private let bargeInCounter = Counter(label: "call_engine_barge_ins_total")

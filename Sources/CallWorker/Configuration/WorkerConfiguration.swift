@@ -1,0 +1,136 @@
+import Foundation
+import OpenAIServices
+
+/// Everything the worker reads from its environment, validated at startup.
+///
+/// Secrets (`OPENAI_API_KEY`, `TWILIO_AUTH_TOKEN`) are kept out of ``logMetadataSummary``
+/// and of `description`.
+public struct WorkerConfiguration: Sendable, CustomStringConvertible {
+    /// Listen address (`HOST`, default `0.0.0.0`).
+    public var host: String
+    /// Listen port (`PORT`, default 8080; 0 picks a free port).
+    public var port: Int
+    /// Public host name used in TwiML stream URLs and to rebuild signed URLs (`PUBLIC_HOST`);
+    /// when nil the request's `Host` header is used.
+    public var publicHost: String?
+    /// OpenAI-compatible providers, when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set.
+    public var openAI: OpenAIConfiguration?
+    /// Post-call result webhook (`RESULT_WEBHOOK_URL`); nil spools results only.
+    public var resultWebhookURL: String?
+    /// Directory for spooled post-call results (`SPOOL_DIR`, default `./spool`).
+    public var spoolDirectory: String
+    /// Twilio auth token (`TWILIO_AUTH_TOKEN`); when set, signatures are enforced.
+    public var twilioAuthToken: String?
+    /// Calls handled at once (`MAX_CONCURRENT_CALLS`, default 1).
+    public var maximumConcurrentCalls: Int
+    /// How long active calls may continue after SIGTERM (`DRAIN_TIMEOUT` seconds, default 45).
+    public var drainTimeout: Duration
+    /// Directory for call recordings (`RECORDINGS_DIR`); nil disables recording.
+    public var recordingsDirectory: String?
+    /// Path of the bots JSON file (`BOTS_FILE`); nil uses the built-in demo bot.
+    public var botsFile: String?
+
+    /// Creates a configuration with defaults.
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 8080,
+        publicHost: String? = nil,
+        openAI: OpenAIConfiguration? = nil,
+        resultWebhookURL: String? = nil,
+        spoolDirectory: String = "./spool",
+        twilioAuthToken: String? = nil,
+        maximumConcurrentCalls: Int = 1,
+        drainTimeout: Duration = .seconds(45),
+        recordingsDirectory: String? = nil,
+        botsFile: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.publicHost = publicHost
+        self.openAI = openAI
+        self.resultWebhookURL = resultWebhookURL
+        self.spoolDirectory = spoolDirectory
+        self.twilioAuthToken = twilioAuthToken
+        self.maximumConcurrentCalls = maximumConcurrentCalls
+        self.drainTimeout = drainTimeout
+        self.recordingsDirectory = recordingsDirectory
+        self.botsFile = botsFile
+    }
+
+    /// Reads and validates the configuration from environment variables.
+    /// - Throws: ``WorkerConfigurationError/invalidVariable(name:reason:)`` naming the variable.
+    public static func fromEnvironment(_ environment: [String: String]) throws(WorkerConfigurationError) -> WorkerConfiguration {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(WorkerConfigurationError) -> Int {
+            guard let raw = value(name) else { return fallback }
+            guard let number = Int(raw), range.contains(number) else {
+                throw .invalidVariable(name: name, reason: "expected an integer in \(range.lowerBound)...\(range.upperBound), got \"\(raw)\"")
+            }
+            return number
+        }
+        func url(_ name: String, schemes: Set<String>) throws(WorkerConfigurationError) -> String? {
+            guard let raw = value(name) else { return nil }
+            guard let parsed = URL(string: raw), let scheme = parsed.scheme?.lowercased(), schemes.contains(scheme), parsed.host != nil else {
+                throw .invalidVariable(name: name, reason: "expected an absolute \(schemes.sorted().joined(separator: "/")) URL")
+            }
+            return raw
+        }
+
+        var configuration = WorkerConfiguration()
+        configuration.host = value("HOST") ?? "0.0.0.0"
+        configuration.port = try integer("PORT", default: 8080, range: 0...65_535)
+        if let publicHost = value("PUBLIC_HOST") {
+            guard !publicHost.contains("/"), !publicHost.contains(" ") else {
+                throw .invalidVariable(name: "PUBLIC_HOST", reason: "expected a host name (and optional port) without scheme or path")
+            }
+            configuration.publicHost = publicHost
+        }
+        configuration.resultWebhookURL = try url("RESULT_WEBHOOK_URL", schemes: ["http", "https"])
+        configuration.spoolDirectory = value("SPOOL_DIR") ?? "./spool"
+        configuration.twilioAuthToken = value("TWILIO_AUTH_TOKEN")
+        configuration.maximumConcurrentCalls = try integer("MAX_CONCURRENT_CALLS", default: 1, range: 1...10_000)
+        configuration.drainTimeout = .seconds(try integer("DRAIN_TIMEOUT", default: 45, range: 0...86_400))
+        configuration.recordingsDirectory = value("RECORDINGS_DIR")
+        configuration.botsFile = value("BOTS_FILE")
+
+        let apiKey = value("OPENAI_API_KEY")
+        let baseURL = try url("OPENAI_BASE_URL", schemes: ["http", "https"])
+        if apiKey != nil || baseURL != nil {
+            var openAI = OpenAIConfiguration(apiKey: OpenAIAPIKey(apiKey ?? ""), baseURL: baseURL ?? "https://api.openai.com/v1")
+            if let model = value("OPENAI_STT_MODEL") { openAI.transcriptionModel = model }
+            if let model = value("OPENAI_CHAT_MODEL") { openAI.chatModel = model }
+            if let model = value("OPENAI_TTS_MODEL") { openAI.speechModel = model }
+            if let voice = value("OPENAI_TTS_VOICE") { openAI.speechVoice = voice }
+            if baseURL == nil, apiKey == nil {
+                throw .invalidVariable(name: "OPENAI_API_KEY", reason: "required for api.openai.com")
+            }
+            configuration.openAI = openAI
+        }
+        return configuration
+    }
+
+    /// Non-secret settings for the startup log line.
+    public var logMetadataSummary: [String: String] {
+        [
+            "host": host,
+            "port": "\(port)",
+            "public_host": publicHost ?? "(from Host header)",
+            "providers": openAI.map { "openai-compatible \($0.baseURL) stt=\($0.transcriptionModel) llm=\($0.chatModel) tts=\($0.speechModel)" } ?? "none",
+            "result_webhook": resultWebhookURL.map { _ in "configured" } ?? "none (spool only)",
+            "spool_dir": spoolDirectory,
+            "twilio_signatures": twilioAuthToken == nil ? "not enforced" : "enforced",
+            "max_concurrent_calls": "\(maximumConcurrentCalls)",
+            "drain_timeout_s": "\(drainTimeout.components.seconds)",
+            "recordings_dir": recordingsDirectory ?? "none",
+            "bots_file": botsFile ?? "(built-in demo bot)",
+        ]
+    }
+
+    /// A one-line summary without secrets.
+    public var description: String {
+        logMetadataSummary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,292 @@
+import CallEngine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Prometheus
+import SpeechServices
+import TwilioMediaStreams
+
+/// The call worker: a Hummingbird 2 application with the Twilio media-stream WebSocket
+/// (`/ws/{botId}`), the TwiML webhook (`POST /twiml/{botId}`), health, readiness and metrics
+/// routes, plus the drain service that ends calls gracefully on shutdown.
+///
+/// Build it with the shared parts (bots, providers, result sink, statistics), then run
+/// ``makeApplication(onServerRunning:)`` and ``drainService`` in one `ServiceGroup`, the
+/// application first so the drain service is shut down (and finishes draining) before it.
+public struct CallWorkerServer: Sendable {
+    /// Environment settings.
+    public let configuration: WorkerConfiguration
+    /// The bots.
+    public let catalog: BotCatalog
+    /// Providers shared by all calls.
+    public let providers: CallProviders
+    /// Where post-call results go.
+    public let resultSink: any ResultSink
+    /// Worker-wide statistics (`/api/v1/metrics`).
+    public let statistics: CallStatistics
+    /// Call slots and drain state.
+    public let registry: CallRegistry
+    /// The Prometheus registry rendered at `/metrics`, when metrics are bootstrapped with one.
+    public let prometheus: PrometheusCollectorRegistry?
+    /// Limits of inbound media streams.
+    public var sessionConfiguration: TwilioStreamSessionConfiguration
+    /// Base logger.
+    public let logger: Logger
+
+    /// Creates a server.
+    public init(
+        configuration: WorkerConfiguration,
+        catalog: BotCatalog,
+        providers: CallProviders,
+        resultSink: any ResultSink,
+        statistics: CallStatistics = CallStatistics(),
+        prometheus: PrometheusCollectorRegistry? = nil,
+        sessionConfiguration: TwilioStreamSessionConfiguration = .init(),
+        logger: Logger = Logger(label: "call-worker")
+    ) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.providers = providers
+        self.resultSink = resultSink
+        self.statistics = statistics
+        self.registry = CallRegistry(capacity: configuration.maximumConcurrentCalls)
+        self.prometheus = prometheus
+        self.sessionConfiguration = sessionConfiguration
+        self.logger = logger
+    }
+
+    /// The service that drains calls on graceful shutdown.
+    public var drainService: CallDrainService {
+        CallDrainService(registry: registry, drainTimeout: configuration.drainTimeout, logger: logger)
+    }
+
+    /// Pre-synthesizes every bot's fixed lines (greeting, idle prompt, apology, goodbye) into
+    /// the TTS cache. Failures are logged; the worker starts anyway.
+    /// - Returns: the number of phrases that failed.
+    @discardableResult
+    public func prewarmTextToSpeech() async -> Int {
+        guard let cache = providers.ttsCache else { return 0 }
+        let caching = CachingTextToSpeech(providers.textToSpeech, cache: cache)
+        var requests: [SpeechSynthesisRequest] = []
+        for (_, bot) in catalog.bots.sorted(by: { $0.key < $1.key }) {
+            for phrase in bot.cacheablePhrases {
+                let request = SpeechSynthesisRequest(text: phrase, voice: bot.voice)
+                if !requests.contains(request) { requests.append(request) }
+            }
+        }
+        let failures = await caching.prewarm(requests, context: ProviderCallContext(logger: logger))
+        for (request, error) in failures {
+            logger.warning("TTS pre-warm failed", metadata: ["phrase": "\(request.text)", "error": "\(error)"])
+        }
+        logger.info("TTS cache pre-warmed", metadata: ["phrases": "\(requests.count)", "failed": "\(failures.count)"])
+        return failures.count
+    }
+
+    /// Why the worker cannot take a call now, or nil when it can.
+    public func unreadinessReason() -> String? {
+        switch registry.admission() {
+        case .draining: return "draining"
+        case .full(let active, let capacity): return "full (\(active)/\(capacity) calls)"
+        case .accept: break
+        }
+        let stages: [(String, Any)] = [("stt", providers.speechToText), ("llm", providers.languageModel), ("tts", providers.textToSpeech)]
+        for (stage, provider) in stages {
+            if let guarded = provider as? any CircuitBreakerProviding, guarded.circuitBreaker.state == .open {
+                return "dependency down: \(stage) provider \(guarded.circuitBreaker.descriptor.name) circuit open"
+            }
+        }
+        return nil
+    }
+
+    /// Builds the Hummingbird application.
+    /// - Parameter onServerRunning: called with the bound port once the server listens.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        addHTTPRoutes(to: router)
+        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        addWebSocketRoute(to: wsRouter)
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 17))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-worker"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    // MARK: Routes
+
+    private func addHTTPRoutes(to router: Router<BasicWebSocketRequestContext>) {
+        let server = self
+        router.get("/health") { _, _ in
+            Self.json(#"{"ok":true}"#)
+        }
+        router.get("/health/ready") { _, _ in
+            if let reason = server.unreadinessReason() {
+                return Self.json(Self.object(["ready": false, "reason": reason]), status: .serviceUnavailable)
+            }
+            return Self.json(Self.object(["ready": true, "active_calls": server.registry.activeCount, "capacity": server.registry.capacity]))
+        }
+        router.get("/api/v1/metrics") { _, _ in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(server.statistics.document())
+            return Self.json(String(decoding: data, as: UTF8.self))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            guard let prometheus = server.prometheus else {
+                return Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "metrics not configured\n")))
+            }
+            var bytes: [UInt8] = []
+            prometheus.emit(into: &bytes)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
+        }
+        router.post("/twiml/:botId") { request, context -> Response in
+            let botID = context.parameters.get("botId") ?? ""
+            var logger = context.logger
+            logger[metadataKey: "bot_id"] = "\(botID)"
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            let form = TwilioSignatureValidator.formParameters(urlEncoded: String(buffer: body))
+            if let callSid = form["CallSid"]?.first { logger[metadataKey: "call_sid"] = "\(callSid)" }
+            guard server.catalog.configuration(for: botID) != nil else {
+                logger.warning("TwiML webhook for an unknown bot")
+                return Self.json(Self.object(["error": "unknown bot"]), status: .notFound)
+            }
+            if let validator = server.signatureValidator {
+                let url = server.signedURL(request: request, webSocket: false)
+                guard validator.isValid(signature: request.headers[Self.signatureHeader], url: url, parameters: form) else {
+                    logger.warning("rejected TwiML webhook: bad or missing X-Twilio-Signature", metadata: ["url": "\(url)"])
+                    return Self.json(Self.object(["error": "invalid signature"]), status: .forbidden)
+                }
+            }
+            let host = server.publicHost(request: request)
+            let streamURL = TwiMLStreamResponse.streamURL(host: host, botId: botID)
+            var parameters: [TwiMLStreamResponse.Parameter] = []
+            for name in ["From", "To"] {
+                if let value = form[name]?.first { parameters.append(.init(name: name, value: value)) }
+            }
+            let xml = try TwiMLStreamResponse(streamURL: streamURL, parameters: parameters).xml()
+            logger.info("answered voice webhook", metadata: ["stream_url": "\(streamURL)"])
+            return Response(status: .ok, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+        }
+        // Plain GETs of /ws/{botId} (no upgrade) land here: report whether a call would be
+        // accepted and, if not, why, with the matching status. Not counted as refused calls.
+        router.get("/ws/:botId") { request, context -> Response in
+            let botID = context.parameters.get("botId") ?? ""
+            if let refusal = server.upgradeRefusal(request: request, botID: botID, logger: context.logger, record: false) {
+                return Self.json(Self.object(["error": refusal.message]), status: refusal.status)
+            }
+            return Self.json(Self.object(["error": "WebSocket upgrade required"]), status: .upgradeRequired)
+        }
+    }
+
+    private func addWebSocketRoute(to router: Router<BasicWebSocketRequestContext>) {
+        let server = self
+        router.ws("/ws/:botId") { request, context in
+            let botID = context.parameters.get("botId") ?? ""
+            // Refused before the upgrade: logged and counted here. hummingbird-websocket 2.8.1
+            // answers every refused upgrade with 400 and no body (the reason is in the log,
+            // `/health/ready` and a plain GET of the same URL).
+            if server.upgradeRefusal(request: request, botID: botID, logger: context.logger, record: true) != nil {
+                return .dontUpgrade
+            }
+            let decision = server.registry.reserve()
+            guard decision == .accept else {
+                server.statistics.callRefused(reason: decision.reason)
+                context.logger.warning("refused media stream", metadata: ["bot_id": "\(botID)", "reason": "\(decision.reason)"])
+                return .dontUpgrade
+            }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let botID = context.requestContext.parameters.get("botId") ?? ""
+            guard let configuration = server.catalog.configuration(for: botID), let slot = server.registry.claim() else {
+                server.statistics.callRefused(reason: "reservation_lost")
+                try await outbound.close(.unknown(1013), reason: "worker unavailable")
+                return
+            }
+            let bridge = TwilioCallBridge(
+                botID: botID,
+                configuration: configuration,
+                providers: server.providers,
+                resultSink: server.resultSink,
+                statistics: server.statistics,
+                registry: server.registry,
+                sessionConfiguration: server.sessionConfiguration,
+                logger: server.logger
+            )
+            await bridge.run(inbound: inbound, outbound: outbound, slot: slot)
+        }
+    }
+
+    private struct Refusal {
+        var status: HTTPResponse.Status
+        var message: String
+    }
+
+    /// Checks bot, signature and capacity for a WebSocket upgrade. With `record` (a real upgrade
+    /// attempt), refusals are logged and capacity refusals counted.
+    private func upgradeRefusal(request: Request, botID: String, logger: Logger, record: Bool) -> Refusal? {
+        var logger = logger
+        logger[metadataKey: "bot_id"] = "\(botID)"
+        guard catalog.configuration(for: botID) != nil else {
+            if record { logger.warning("refused media stream for an unknown bot") }
+            return Refusal(status: .notFound, message: "unknown bot")
+        }
+        if let validator = signatureValidator {
+            let url = signedURL(request: request, webSocket: true)
+            guard validator.isValid(signature: request.headers[Self.signatureHeader], url: url, parameters: [:]) else {
+                if record { logger.warning("refused media stream: bad or missing X-Twilio-Signature", metadata: ["url": "\(url)"]) }
+                return Refusal(status: .forbidden, message: "invalid signature")
+            }
+        }
+        let decision = registry.admission()
+        guard decision == .accept else {
+            if record {
+                statistics.callRefused(reason: decision.reason)
+                logger.warning("refused media stream", metadata: ["reason": "\(decision.reason)", "active_calls": "\(registry.activeCount)"])
+            }
+            return Refusal(status: .serviceUnavailable, message: decision.reason)
+        }
+        return nil
+    }
+
+    // MARK: Helpers
+
+    var signatureValidator: TwilioSignatureValidator? {
+        configuration.twilioAuthToken.map { TwilioSignatureValidator(authToken: $0) }
+    }
+
+    static let signatureHeader = HTTPField.Name("X-Twilio-Signature")!
+    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let hostHeader = HTTPField.Name("Host")!
+
+    func publicHost(request: Request) -> String {
+        configuration.publicHost ?? request.head.authority ?? request.headers[Self.hostHeader] ?? "localhost"
+    }
+
+    /// The URL Twilio signed: the public host with the request's path and query; `wss` for
+    /// the upgrade (as written in TwiML), `https` for webhooks, unless a proxy says `http`.
+    func signedURL(request: Request, webSocket: Bool) -> String {
+        let forwarded = TwilioSignatureValidator.firstForwardedValue(request.headers[Self.forwardedProto])
+        let insecure = forwarded?.lowercased() == "http" || forwarded?.lowercased() == "ws"
+        let scheme = webSocket ? (insecure ? "ws" : "wss") : (insecure ? "http" : "https")
+        let target = request.uri.description
+        return "\(scheme)://\(publicHost(request: request))\(target.hasPrefix("/") ? target : "/" + target)"
+    }
+
+    static func json(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func object(_ fields: [String: any Sendable]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

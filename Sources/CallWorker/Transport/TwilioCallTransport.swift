@@ -1,0 +1,223 @@
+import CallEngine
+import Logging
+import NIOCore
+import Synchronization
+import TwilioMediaStreams
+
+/// The engine's ``CallTransport`` over one Twilio media stream.
+///
+/// `send` only updates a Mutex-protected ``TwilioOutboundPlayback`` (pacer + mark tracker)
+/// and wakes the single writer task, ``runWriter(write:close:)``, which releases frames in
+/// real time (at most the pacer's lead, 100 ms, queued at Twilio), writes `media`, `mark`
+/// and `clear` text frames in order, and closes the socket on `.hangUp`.
+///
+/// The engine's mark names are mapped to the pacer's chunk ids (one chunk per engine mark),
+/// and Twilio's echoes are mapped back by ``markEchoed(name:)``.
+public final class TwilioCallTransport: CallTransport {
+    private struct Waiter {
+        var id: Int
+        var limitBytes: Int
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var playback: TwilioOutboundPlayback
+        var chunk = PlaybackChunkID(turn: 0, chunk: 0)
+        var chunkHasContent = false
+        var markNames: [PlaybackChunkID: String] = [:]
+        var immediate: [ByteBuffer] = []
+        var hangUpRequested = false
+        var closed = false
+        var transferTarget: String?
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+    }
+
+    private let state: Mutex<State>
+    private let wakeUp: AsyncStream<Void>.Continuation
+    private let wakeUps: AsyncStream<Void>
+    private let origin: ContinuousClock.Instant
+    private let logger: Logger
+
+    /// Creates the transport for `streamSid` (from `start`).
+    /// - Parameter logger: should carry `call_sid`.
+    public init(streamSid: String, pacing: OutboundPacer.Configuration = .init(), logger: Logger) {
+        state = Mutex(State(playback: TwilioOutboundPlayback(streamSid: streamSid, pacing: pacing)))
+        (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        origin = .now
+        self.logger = logger
+    }
+
+    private var now: Duration { ContinuousClock.now - origin }
+
+    // MARK: CallTransport
+
+    /// Queues a command for the writer. Never blocks.
+    public func send(_ command: TransportCommand) {
+        let now = self.now
+        let resumed: [Waiter] = state.withLock { state in
+            guard !state.closed, !state.hangUpRequested else { return [] }
+            switch command {
+            case .audio(let bytes):
+                guard !bytes.isEmpty else { return [] }
+                state.playback.append(bytes, chunk: state.chunk)
+                state.chunkHasContent = true
+            case .mark(let name):
+                state.playback.finishChunk(state.chunk)
+                state.markNames[state.chunk] = name
+                state.chunk = PlaybackChunkID(turn: state.chunk.turn + 1, chunk: 0)
+                state.chunkHasContent = false
+            case .clear:
+                var messages: [ByteBuffer] = []
+                _ = state.playback.interrupt(now: now) { buffer in messages.append(buffer) }
+                state.immediate.append(contentsOf: messages)
+                // Audio queued after the clear starts a new chunk.
+                state.chunk = PlaybackChunkID(turn: state.chunk.turn + 1, chunk: 0)
+                state.chunkHasContent = false
+                return Self.takeSatisfied(&state)
+            case .hangUp:
+                state.hangUpRequested = true
+            case .transfer(let target):
+                state.transferTarget = target
+            }
+            return []
+        }
+        if case .transfer(let target) = command {
+            logger.warning("call transfer requested; Media Streams cannot redirect the call, hanging up instead", metadata: ["target": "\(target)"])
+        }
+        for waiter in resumed { waiter.continuation.resume() }
+        wakeUp.yield()
+    }
+
+    /// Suspends until less than `duration` of agent audio is queued locally.
+    public func waitForPlaybackBacklog(below duration: Duration) async throws {
+        let limitBytes = max(1, Int(duration / .microseconds(125)))
+        let id = state.withLock { state -> Int in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.closed || state.playback.pacer.queuedByteCount < limitBytes || Task.isCancelled { return true }
+                    state.waiters.append(Waiter(id: id, limitBytes: limitBytes, continuation: continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+        try Task.checkCancellation()
+    }
+
+    // MARK: Inbound side
+
+    /// Classifies a mark Twilio echoed and returns the engine's mark name to acknowledge
+    /// (played or flushed), or nil for a mark this transport never sent.
+    public func markEchoed(name: String) -> String? {
+        state.withLock { state -> String? in
+            switch state.playback.markEchoed(name: name) {
+            case .played(let chunk), .flushed(let chunk):
+                return state.markNames.removeValue(forKey: chunk)
+            case .unknown:
+                return nil
+            }
+        }
+    }
+
+    /// Advances the caller-audio clock from an inbound `media.timestamp`.
+    public func observeInboundMedia(timestamp: UInt64) {
+        state.withLock { $0.playback.observeInboundMedia(timestamp: timestamp) }
+    }
+
+    /// The transfer target the engine asked for, if any.
+    public var requestedTransferTarget: String? { state.withLock { $0.transferTarget } }
+
+    /// Stops the writer and releases every backlog waiter (the socket is gone).
+    public func close() {
+        let waiters = state.withLock { state -> [Waiter] in
+            state.closed = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume() }
+        wakeUp.yield()
+        wakeUp.finish()
+    }
+
+    // MARK: Writer
+
+    private enum WriterAction {
+        case write(ByteBuffer)
+        case sleep(until: Duration)
+        case idle
+        case hangUp
+        case stop
+    }
+
+    /// The single writer loop: runs until the engine hangs up (then calls `close`) or the
+    /// transport is closed. `write` sends one UTF-8 JSON text frame.
+    public func runWriter(
+        write: (ByteBuffer) async throws -> Void,
+        close: () async throws -> Void
+    ) async {
+        var iterator = wakeUps.makeAsyncIterator()
+        do {
+            while true {
+                let now = self.now
+                let (action, resumed) = state.withLock { state -> (WriterAction, [Waiter]) in
+                    if state.closed { return (.stop, []) }
+                    if !state.immediate.isEmpty { return (.write(state.immediate.removeFirst()), []) }
+                    if state.hangUpRequested { return (.hangUp, []) }
+                    let step = state.playback.next(now: now)
+                    let resumed = Self.takeSatisfied(&state)
+                    switch step {
+                    case .send(let buffer): return (.write(buffer), resumed)
+                    case .wait(let until): return (.sleep(until: until), resumed)
+                    case .idle: return (.idle, resumed)
+                    }
+                }
+                for waiter in resumed { waiter.continuation.resume() }
+                switch action {
+                case .write(let buffer):
+                    try await write(buffer)
+                case .sleep(let until):
+                    try await Task.sleep(until: origin + until, clock: .continuous)
+                case .idle:
+                    guard await iterator.next() != nil else { return }
+                case .hangUp:
+                    logger.info("closing the media stream (agent hung up)")
+                    try await close()
+                    self.close()
+                    return
+                case .stop:
+                    return
+                }
+            }
+        } catch {
+            if !(error is CancellationError) {
+                logger.warning("media stream write failed", metadata: ["error": "\(error)"])
+            }
+            self.close()
+        }
+    }
+
+    private static func takeSatisfied(_ state: inout State) -> [Waiter] {
+        guard !state.waiters.isEmpty else { return [] }
+        let queued = state.playback.pacer.queuedByteCount
+        var resumed: [Waiter] = []
+        state.waiters.removeAll { waiter in
+            if queued < waiter.limitBytes {
+                resumed.append(waiter)
+                return true
+            }
+            return false
+        }
+        return resumed
+    }
+}

@@ -1,0 +1,108 @@
+import CallEngine
+import CallWorker
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+// call-worker: Twilio Media Streams <-> STT/LLM/TTS worker. Configuration comes from the
+// environment (see WorkerConfiguration); logs are JSON lines on stdout.
+
+@main
+struct CallWorkerMain {
+    static func main() async {
+        let logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, logLevel: logLevel) }
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        let logger = Logger(label: "call-worker")
+
+        let configuration: WorkerConfiguration
+        do {
+            configuration = try WorkerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            fail(error.description)
+        }
+
+        let catalog: BotCatalog
+        if let path = configuration.botsFile {
+            do {
+                catalog = try BotCatalog.load(path: path, recordingDirectory: configuration.recordingsDirectory)
+            } catch {
+                fail(error.description)
+            }
+        } else {
+            logger.warning("BOTS_FILE not set; using the built-in demo bot")
+            catalog = BotCatalog.demo(recordingDirectory: configuration.recordingsDirectory)
+        }
+
+        guard let openAI = configuration.openAI else {
+            fail("no providers configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server)")
+        }
+        let (providers, client) = ProviderFactory.openAI(openAI, logger: logger)
+
+        let spool: FileSpoolResultSink
+        do {
+            spool = try FileSpoolResultSink(directory: URL(fileURLWithPath: configuration.spoolDirectory))
+        } catch {
+            fail("SPOOL_DIR \(configuration.spoolDirectory): \(error)")
+        }
+        let webhook = configuration.resultWebhookURL.map { WebhookResultSink(url: $0, spool: spool, logger: logger) }
+        let resultSink: any ResultSink = webhook ?? spool
+
+        var startup = Logger.Metadata()
+        for (key, value) in configuration.logMetadataSummary { startup[key] = "\(value)" }
+        startup["bots"] = "\(catalog.bots.keys.sorted().joined(separator: ","))"
+        logger.info("call-worker starting", metadata: startup)
+
+        let server = CallWorkerServer(
+            configuration: configuration,
+            catalog: catalog,
+            providers: providers,
+            resultSink: resultSink,
+            prometheus: prometheus,
+            logger: logger
+        )
+        await server.prewarmTextToSpeech()
+
+        let application = server.makeApplication { port in
+            logger.info("listening", metadata: ["port": "\(port)"])
+        }
+        var services: [any Service] = []
+        if let webhook { services.append(RedeliveryService(sink: webhook)) }
+        services.append(application)
+        services.append(server.drainService)
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("service group failed", metadata: ["error": "\(error)"])
+            try? await client.shutdown()
+            exit(1)
+        }
+        try? await client.shutdown()
+        logger.info("stopped")
+        exit(0)
+    }
+
+    static func fail(_ message: String) -> Never {
+        Logger(label: "call-worker").critical("startup failed", metadata: ["error": "\(message)"])
+        exit(2)
+    }
+}
+
+/// Retries spooled results while the worker runs (webhook configured only).
+struct RedeliveryService: Service {
+    let sink: WebhookResultSink
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await sink.runRedelivery(every: .seconds(60))
+        }
+    }
+}
+

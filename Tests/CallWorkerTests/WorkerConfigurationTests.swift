@@ -1,0 +1,80 @@
+import CallEngine
+import CallWorker
+import Foundation
+import Testing
+
+@Suite struct WorkerConfigurationTests {
+    @Test func defaultsAndValidation() throws {
+        let defaults = try WorkerConfiguration.fromEnvironment([:])
+        #expect(defaults.port == 8080)
+        #expect(defaults.maximumConcurrentCalls == 1)
+        #expect(defaults.drainTimeout == .seconds(45))
+        #expect(defaults.openAI == nil)
+
+        #expect(throws: WorkerConfigurationError.invalidVariable(name: "PORT", reason: "expected an integer in 0...65535, got \"http\"")) {
+            try WorkerConfiguration.fromEnvironment(["PORT": "http"])
+        }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["MAX_CONCURRENT_CALLS": "0"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["RESULT_WEBHOOK_URL": "not a url"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["PUBLIC_HOST": "https://x/y"]) }
+    }
+
+    @Test func secretsNeverAppearInTheSummary() throws {
+        let configuration = try WorkerConfiguration.fromEnvironment([
+            "OPENAI_API_KEY": "sk-very-secret", "TWILIO_AUTH_TOKEN": "tw-secret",
+            "RESULT_WEBHOOK_URL": "https://hooks.example.com/r?token=hook-secret", "OPENAI_CHAT_MODEL": "gpt-test",
+        ])
+        #expect(configuration.openAI?.chatModel == "gpt-test")
+        let text = configuration.description + "\(configuration)"
+        for secret in ["sk-very-secret", "tw-secret", "hook-secret"] {
+            #expect(!text.contains(secret))
+        }
+        #expect(text.contains("twilio_signatures=enforced"))
+    }
+
+    @Test func botsFileIsValidatedWithClearErrors() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bots-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ text: String) throws -> String {
+            let url = directory.appendingPathComponent("bots.json")
+            try Data(text.utf8).write(to: url)
+            return url.path
+        }
+        let good = try write(#"""
+        {"bots":[{"id":"sales","systemPrompt":"Sell.","greeting":"Hi!","vad":{"stopHangoverMs":700},
+          "idle":{"prompt":"Still there?","timeoutSeconds":8,"maximumPrompts":1},
+          "bargeIn":{"enabled":true,"minimumSpeechMs":400},
+          "leadFields":[{"name":"email","type":"email","description":"e-mail","allowedValues":[],"maximumLength":100}]}]}
+        """#)
+        let catalog = try BotCatalog.load(path: good, recordingDirectory: nil)
+        let sales = try #require(catalog.configuration(for: "sales"))
+        #expect(sales.voiceActivity.segmenter.stopHangover == .milliseconds(700))
+        #expect(sales.idle.timeout == .seconds(8))
+        #expect(sales.idle.prompt == "Still there?")
+        #expect(sales.bargeIn.minimumSpeech == .milliseconds(400))
+        #expect(sales.leadSchema.map(\.name) == ["email"])
+
+        let missing = try write(#"{"bots":[{"id":"x"}]}"#)
+        #expect(throws: WorkerConfigurationError.malformedBotsFile(path: missing, reason: "missing \"systemPrompt\" at bots.[0]")) {
+            try BotCatalog.load(path: missing, recordingDirectory: nil)
+        }
+        let duplicate = try write(#"{"bots":[{"id":"a","systemPrompt":"p"},{"id":"a","systemPrompt":"p"}]}"#)
+        #expect(throws: WorkerConfigurationError.invalidBot(id: "a", reason: "duplicate id")) {
+            try BotCatalog.load(path: duplicate, recordingDirectory: nil)
+        }
+        let badHangover = try write(#"{"bots":[{"id":"a","systemPrompt":"p","vad":{"stopHangoverMs":5}}]}"#)
+        #expect(throws: WorkerConfigurationError.invalidBot(id: "a", reason: "vad.stopHangoverMs must be in 100...5000")) {
+            try BotCatalog.load(path: badHangover, recordingDirectory: nil)
+        }
+        #expect(throws: WorkerConfigurationError.self) { try BotCatalog.load(path: directory.appendingPathComponent("nope.json").path, recordingDirectory: nil) }
+    }
+
+    @Test func shippedExampleBotsFileIsValid() throws {
+        // Tests/CallWorkerTests/<this file> -> package root -> Examples/bots.json
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("Examples/bots.json").path
+        let catalog = try BotCatalog.load(path: path, recordingDirectory: nil)
+        #expect(catalog.configuration(for: "demo")?.greeting != nil)
+    }
+}
