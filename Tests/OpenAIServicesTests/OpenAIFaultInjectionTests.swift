@@ -231,8 +231,9 @@ struct OpenAIWireTimeoutTests {
     @Test("slow first byte fires the first-byte timeout; within the limit it succeeds")
     func slowFirstByte() async throws {
         try await withWireServer { server in
-            server.enqueue(.slowFirstByte(.seconds(2)), .slowFirstByte(.milliseconds(50)), for: .transcriptions)
-            let stt = ResilientSpeechToText(makeClient(server).transcriber, policy: policy(firstByte: .milliseconds(300), stall: nil, total: .seconds(60)))
+            // Generous margins both ways: this runs on a real clock on a loaded 2-core CI machine.
+            server.enqueue(.slowFirstByte(.seconds(5)), .slowFirstByte(.milliseconds(50)), for: .transcriptions)
+            let stt = ResilientSpeechToText(makeClient(server).transcriber, policy: policy(firstByte: .milliseconds(1500), stall: nil, total: .seconds(60)))
             let request = TranscriptionRequest(samples: [Int16](repeating: 0, count: 800), sampleRate: 8000)
             do {
                 _ = try await stt.transcribe(request, context: callContext)
@@ -249,7 +250,7 @@ struct OpenAIWireTimeoutTests {
     func stallBetweenChunks() async throws {
         try await withWireServer { server in
             server.enqueue(.stall(afterParts: 2), for: .speech)
-            let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: policy(firstByte: .seconds(30), stall: .milliseconds(300), total: .seconds(60)))
+            let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: policy(firstByte: .seconds(30), stall: .milliseconds(1500), total: .seconds(60)))
             var bytes = 0
             do {
                 for try await chunk in tts.synthesize(SpeechSynthesisRequest(text: "A sentence that is long enough for several chunks."), context: callContext) {
@@ -267,7 +268,7 @@ struct OpenAIWireTimeoutTests {
     func totalTimeout() async throws {
         try await withWireServer { server in
             server.enqueue(WireBehavior(.success, partInterval: .milliseconds(100)), for: .speech)
-            let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: policy(firstByte: .seconds(30), stall: .seconds(30), total: .milliseconds(400)))
+            let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: policy(firstByte: .seconds(30), stall: .seconds(30), total: .milliseconds(1500)))
             var received = 0
             do {
                 for try await chunk in tts.synthesize(SpeechSynthesisRequest(text: String(repeating: "long text ", count: 40)), context: callContext) {
