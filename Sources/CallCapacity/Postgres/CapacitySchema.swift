@@ -8,7 +8,7 @@
 ///   plus the reservation id, client, campaign and call id. One row can hold at most one
 ///   reservation, so a worker can never hold more reservations + calls than it has slot rows.
 /// - `quotas(scope, key, max_concurrent)`: per-client and per-campaign limits.
-/// - `reserve(...)` and `release(...)`: PL/pgSQL functions, one round trip each, plans cached per session.
+/// - `reserve(...)`, `confirm(...)` and `release(...)`: PL/pgSQL functions, one round trip each, plans cached per session.
 struct CapacitySchema: Sendable {
     /// The quoted schema name, e.g. `"call_capacity"`.
     let schema: String
@@ -112,6 +112,9 @@ struct CapacitySchema: Sendable {
             ]),
             Migration(version: 2, name: "reserve and release functions", statements: [
                 reserveFunctionDefinition, releaseFunctionDefinition,
+            ]),
+            Migration(version: 3, name: "confirm takes the quota locks", statements: [
+                confirmFunctionDefinition,
             ]),
         ]
     }
@@ -273,6 +276,58 @@ struct CapacitySchema: Sendable {
         """
     }
 
+    /// Confirmation, as a function that serialises with ``reserveFunctionDefinition``.
+    ///
+    /// A hold is confirmed only while it has not expired. Without the quota locks a confirm
+    /// could race a reservation at the expiry boundary: the reservation counts the hold as
+    /// expired (its clock is past `expires_at`), the confirm (whose clock was not) commits
+    /// after that count, and the client or campaign ends up one over its quota. Taking the
+    /// same quota row locks, in the same order (client, then campaign), makes the two run one
+    /// after the other, and the expiry check here uses a clock read after the locks.
+    private var confirmFunctionDefinition: String {
+        """
+        CREATE OR REPLACE FUNCTION \(schema).confirm(p_reservation_id uuid, p_call_sid text)
+        RETURNS TABLE (o_outcome text, o_worker_id text, o_slot integer, o_client text,
+                       o_campaign text, o_call_sid text)
+        LANGUAGE plpgsql VOLATILE
+        SET plan_cache_mode = force_generic_plan
+        AS $fn$
+        DECLARE
+            v_client text;
+            v_campaign text;
+            v_now timestamptz;
+        BEGIN
+            SELECT s.client_id, s.campaign_id INTO v_client, v_campaign
+              FROM \(slots) s WHERE s.reservation_id = p_reservation_id;
+            IF NOT FOUND THEN
+                RETURN;
+            END IF;
+            PERFORM 1 FROM \(quotas) q WHERE q.scope = 'client' AND q.key = v_client FOR UPDATE;
+            IF v_campaign IS NOT NULL THEN
+                PERFORM 1 FROM \(quotas) q WHERE q.scope = 'campaign' AND q.key = v_campaign FOR UPDATE;
+            END IF;
+            v_now := clock_timestamp();
+            RETURN QUERY
+            UPDATE \(slots) s
+               SET state = 'active', confirmed_at = v_now, expires_at = NULL,
+                   call_sid = coalesce(p_call_sid, s.call_sid)
+             WHERE s.reservation_id = p_reservation_id AND s.state = 'reserved' AND s.expires_at > v_now
+            RETURNING 'confirmed'::text, s.worker_id, s.slot_no, s.client_id, s.campaign_id, s.call_sid;
+            IF FOUND THEN
+                RETURN;
+            END IF;
+            RETURN QUERY
+            SELECT CASE WHEN s.state = 'active' THEN 'active'
+                        WHEN s.state = 'reserved' AND s.expires_at <= v_now THEN 'expired'
+                        ELSE 'not_found' END,
+                   s.worker_id, s.slot_no, s.client_id, s.campaign_id, s.call_sid
+              FROM \(slots) s
+             WHERE s.reservation_id = p_reservation_id;
+        END
+        $fn$
+        """
+    }
+
     // MARK: Statements (the registry binds $n parameters)
 
     /// $1 worker, $2 url, $3 slots, $4 labels json, $5 draining, $6 ttl µs -> expires_at
@@ -346,22 +401,8 @@ struct CapacitySchema: Sendable {
     /// $1 reservation id, $2 call sid -> (outcome, worker, slot, client, campaign, call sid)
     var confirmSQL: String {
         """
-        WITH t AS (SELECT clock_timestamp() AS now),
-        confirmed AS (
-            UPDATE \(slots) s
-               SET state = 'active', confirmed_at = t.now, expires_at = NULL, call_sid = coalesce($2, s.call_sid)
-              FROM t
-             WHERE s.reservation_id = $1 AND s.state = 'reserved' AND s.expires_at > t.now
-            RETURNING s.worker_id, s.slot_no, s.client_id, s.campaign_id, s.call_sid
-        )
-        SELECT 'confirmed'::text, worker_id, slot_no, client_id, campaign_id, call_sid FROM confirmed
-        UNION ALL
-        SELECT CASE WHEN s.state = 'active' THEN 'active'
-                    WHEN s.state = 'reserved' AND s.expires_at <= t.now THEN 'expired'
-                    ELSE 'not_found' END,
-               s.worker_id, s.slot_no, s.client_id, s.campaign_id, s.call_sid
-          FROM \(slots) s, t
-         WHERE s.reservation_id = $1 AND NOT EXISTS (SELECT 1 FROM confirmed)
+        SELECT o_outcome, o_worker_id, o_slot, o_client, o_campaign, o_call_sid
+          FROM \(schema).confirm($1, $2)
         """
     }
 
