@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
         .executable(name: "call-worker", targets: ["call-worker"]),
         .executable(name: "call-demo", targets: ["CallDemo"]),
+        .executable(name: "call-load", targets: ["CallLoad"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -126,7 +127,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
-                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
+                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "CallCapacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +143,8 @@ let package = Package(
         .executableTarget(
             name: "call-worker",
             dependencies: [
-                "CallWorker",
+                "CallWorker", "CallCapacity",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -159,6 +161,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/CallDemo",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "CallLoad",
+            dependencies: [
+                "CallWorker", "CallTesting", "CallEngine", "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/CallLoad",
             swiftSettings: strictSwift
         ),
         .executableTarget(
@@ -217,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
-                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio",
+                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio", "CallCapacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
