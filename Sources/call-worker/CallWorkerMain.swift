@@ -1,8 +1,10 @@
+import CallCapacity
 import CallEngine
 import CallWorker
 import Foundation
 import Logging
 import Metrics
+import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 
@@ -56,12 +58,33 @@ struct CallWorkerMain {
         startup["bots"] = "\(catalog.bots.keys.sorted().joined(separator: ","))"
         logger.info("call-worker starting", metadata: startup)
 
+        var fleetServices: [any Service] = []
+        var fleet: FleetMembership?
+        if let fleetConfiguration = configuration.fleet {
+            do {
+                let client = PostgresClient(
+                    configuration: try PostgresCapacityConfiguration.clientConfiguration(url: fleetConfiguration.databaseURL, maximumConnections: 4),
+                    backgroundLogger: logger
+                )
+                let registry = try PostgresCapacityRegistry(client: client, schema: fleetConfiguration.schema, logger: logger)
+                let membership = FleetMembership(registry: registry, registration: fleetConfiguration.registration, logger: logger)
+                fleetServices = [
+                    client,
+                    FleetService(membership: membership, setUp: { try await registry.migrate() }, logger: logger),
+                ]
+                fleet = membership
+            } catch {
+                fail("CAPACITY_DATABASE_URL: \(error)")
+            }
+        }
+
         let server = CallWorkerServer(
             configuration: configuration,
             catalog: catalog,
             providers: providers,
             resultSink: resultSink,
             prometheus: prometheus,
+            fleet: fleet,
             logger: logger
         )
         await server.prewarmTextToSpeech()
@@ -69,7 +92,9 @@ struct CallWorkerMain {
         let application = server.makeApplication { port in
             logger.info("listening", metadata: ["port": "\(port)"])
         }
-        var services: [any Service] = []
+        // Shut down in reverse order: drain first, then the server, and the registry
+        // membership (and its database client) last, once every call has ended.
+        var services: [any Service] = fleetServices
         if let webhook { services.append(RedeliveryService(sink: webhook)) }
         services.append(application)
         services.append(server.drainService)

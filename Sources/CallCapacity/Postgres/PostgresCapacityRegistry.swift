@@ -32,6 +32,12 @@ public struct PostgresCapacityRegistry: CapacityRegistry {
         (try? CapacityMigrator(schema: CapacitySchema(name: "call_capacity")).latestVersion) ?? 0
     }
 
+    /// Whether `name` can be used as the registry's schema: lowercase letters, digits and `_`,
+    /// not starting with a digit, at most 63 characters.
+    public static func isValidSchemaName(_ name: String) -> Bool {
+        CapacitySchema.isValidIdentifier(name)
+    }
+
     /// Creates a registry on a client.
     /// - Parameters:
     ///   - client: A running (or soon running) `PostgresClient`.

@@ -17,6 +17,7 @@ struct TwilioCallBridge: Sendable {
     let resultSink: any ResultSink
     let statistics: CallStatistics
     let registry: CallRegistry
+    let fleet: FleetMembership?
     let sessionConfiguration: TwilioStreamSessionConfiguration
     let logger: Logger
 
@@ -100,8 +101,18 @@ struct TwilioCallBridge: Sendable {
                         }
                         let sink = resultSink
                         let callLogger = logger
+                        let fleet = self.fleet
+                        let reservationID = fleet?.reservationID(in: start.start.customParameters, logger: logger)
+                        let callSID = start.start.callSid
                         group.addTask {
-                            let result = await newConversation.run()
+                            let result: CallResult
+                            if let fleet {
+                                result = await fleet.tracking(reservationID: reservationID, callSID: callSID, logger: callLogger) {
+                                    await newConversation.run()
+                                }
+                            } else {
+                                result = await newConversation.run()
+                            }
                             await Self.deliver(result, to: sink, logger: callLogger)
                         }
                     case .media(let media):

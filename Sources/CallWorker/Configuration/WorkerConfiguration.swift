@@ -1,9 +1,10 @@
+import CallCapacity
 import Foundation
 import OpenAIServices
 
 /// Everything the worker reads from its environment, validated at startup.
 ///
-/// Secrets (`OPENAI_API_KEY`, `TWILIO_AUTH_TOKEN`) are kept out of ``logMetadataSummary``
+/// Secrets (`OPENAI_API_KEY`, `TWILIO_AUTH_TOKEN`, `CAPACITY_DATABASE_URL`) are kept out of ``logMetadataSummary``
 /// and of `description`.
 public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// Listen address (`HOST`, default `0.0.0.0`).
@@ -29,6 +30,9 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     public var recordingsDirectory: String?
     /// Path of the bots JSON file (`BOTS_FILE`); nil uses the built-in demo bot.
     public var botsFile: String?
+    /// The fleet capacity registry to join (`CAPACITY_DATABASE_URL` and friends, see
+    /// ``FleetConfiguration``); nil runs the worker alone.
+    public var fleet: FleetConfiguration?
 
     /// Creates a configuration with defaults.
     public init(
@@ -42,7 +46,8 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
         maximumConcurrentCalls: Int = 1,
         drainTimeout: Duration = .seconds(45),
         recordingsDirectory: String? = nil,
-        botsFile: String? = nil
+        botsFile: String? = nil,
+        fleet: FleetConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -55,6 +60,7 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
         self.drainTimeout = drainTimeout
         self.recordingsDirectory = recordingsDirectory
         self.botsFile = botsFile
+        self.fleet = fleet
     }
 
     /// Reads and validates the configuration from environment variables.
@@ -96,6 +102,46 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
         configuration.recordingsDirectory = value("RECORDINGS_DIR")
         configuration.botsFile = value("BOTS_FILE")
 
+        if let databaseURL = value("CAPACITY_DATABASE_URL") {
+            do {
+                _ = try PostgresCapacityConfiguration.clientConfiguration(url: databaseURL)
+            } catch {
+                throw .invalidVariable(name: "CAPACITY_DATABASE_URL", reason: "\(error)")
+            }
+            let schema = value("CAPACITY_SCHEMA") ?? "call_capacity"
+            let streamURL: String
+            if let explicit = try url("WORKER_STREAM_URL", schemes: ["ws", "wss"]) {
+                streamURL = explicit
+            } else if let publicHost = configuration.publicHost {
+                streamURL = "wss://\(publicHost)/ws"
+            } else {
+                throw .invalidVariable(name: "WORKER_STREAM_URL", reason: "required with CAPACITY_DATABASE_URL unless PUBLIC_HOST is set")
+            }
+            var labels: [String: String] = [:]
+            if let raw = value("WORKER_LABELS") {
+                guard let parsed = FleetConfiguration.parseLabels(raw) else {
+                    throw .invalidVariable(name: "WORKER_LABELS", reason: "expected key=value pairs separated by commas, each key once")
+                }
+                labels = parsed
+            }
+            let registration = WorkerRegistration(
+                workerID: value("WORKER_ID") ?? ProcessInfo.processInfo.hostName,
+                streamURL: streamURL,
+                slots: configuration.maximumConcurrentCalls,
+                labels: labels,
+                ttl: .seconds(try integer("REGISTRY_TTL", default: 15, range: 3...3_600))
+            )
+            do {
+                try registration.validate()
+            } catch {
+                throw .invalidVariable(name: "WORKER_ID", reason: "\(error)")
+            }
+            guard PostgresCapacityRegistry.isValidSchemaName(schema) else {
+                throw .invalidVariable(name: "CAPACITY_SCHEMA", reason: "expected [a-z_][a-z0-9_]{0,62}, got \"\(schema)\"")
+            }
+            configuration.fleet = FleetConfiguration(databaseURL: databaseURL, schema: schema, registration: registration)
+        }
+
         let apiKey = value("OPENAI_API_KEY")
         let baseURL = try url("OPENAI_BASE_URL", schemes: ["http", "https"])
         if apiKey != nil || baseURL != nil {
@@ -126,6 +172,7 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             "drain_timeout_s": "\(drainTimeout.components.seconds)",
             "recordings_dir": recordingsDirectory ?? "none",
             "bots_file": botsFile ?? "(built-in demo bot)",
+            "capacity_registry": fleet.map(\.description) ?? "none (runs alone)",
         ]
     }
 

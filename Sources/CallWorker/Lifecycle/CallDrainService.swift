@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// When shutdown begins: readiness turns 503 and new calls are refused at once; active calls
 /// continue for up to `drainTimeout`; calls still running then are ended politely (goodbye
 /// line, hang-up, reason ``CallEndReason/drain``) and, if they outlast `hardStopGrace`, ended at
-/// once. The service returns when every call's handler has finished, which includes
+/// once. With a fleet registry the worker is marked draining there too, so diallers stop
+/// reserving its slots. The service returns when every call's handler has finished, which includes
 /// delivering (or spooling) its result. Place it after the application in the
 /// `ServiceGroup` so it is shut down first.
 public struct CallDrainService: Service {
@@ -17,11 +18,20 @@ public struct CallDrainService: Service {
     public let drainTimeout: Duration
     /// How long a politely ended call may take (goodbye playback) before it is ended at once.
     public let hardStopGrace: Duration
+    /// The fleet registry membership, marked draining when the drain begins.
+    public let fleet: FleetMembership?
     private let logger: Logger
 
     /// Creates the service.
-    public init(registry: CallRegistry, drainTimeout: Duration, hardStopGrace: Duration = .seconds(10), logger: Logger) {
+    public init(
+        registry: CallRegistry,
+        drainTimeout: Duration,
+        hardStopGrace: Duration = .seconds(10),
+        fleet: FleetMembership? = nil,
+        logger: Logger
+    ) {
         self.registry = registry
+        self.fleet = fleet
         self.drainTimeout = drainTimeout
         self.hardStopGrace = hardStopGrace
         self.logger = logger
@@ -32,6 +42,7 @@ public struct CallDrainService: Service {
         // Returns when graceful shutdown starts; throws when the group is cancelled.
         try await gracefulShutdown()
         registry.beginDraining()
+        await fleet?.beginDraining()
         logger.info("draining: refusing new calls", metadata: [
             "active_calls": "\(registry.activeCount)", "drain_timeout_s": "\(drainTimeout.components.seconds)",
         ])

@@ -31,6 +31,8 @@ public struct CallWorkerServer: Sendable {
     public let registry: CallRegistry
     /// The Prometheus registry rendered at `/metrics`, when metrics are bootstrapped with one.
     public let prometheus: PrometheusCollectorRegistry?
+    /// Membership in a fleet-wide capacity registry, when one is configured.
+    public let fleet: FleetMembership?
     /// Limits of inbound media streams.
     public var sessionConfiguration: TwilioStreamSessionConfiguration
     /// Base logger.
@@ -45,6 +47,7 @@ public struct CallWorkerServer: Sendable {
         statistics: CallStatistics = CallStatistics(),
         prometheus: PrometheusCollectorRegistry? = nil,
         sessionConfiguration: TwilioStreamSessionConfiguration = .init(),
+        fleet: FleetMembership? = nil,
         logger: Logger = Logger(label: "call-worker")
     ) {
         self.configuration = configuration
@@ -55,12 +58,13 @@ public struct CallWorkerServer: Sendable {
         self.registry = CallRegistry(capacity: configuration.maximumConcurrentCalls)
         self.prometheus = prometheus
         self.sessionConfiguration = sessionConfiguration
+        self.fleet = fleet
         self.logger = logger
     }
 
     /// The service that drains calls on graceful shutdown.
     public var drainService: CallDrainService {
-        CallDrainService(registry: registry, drainTimeout: configuration.drainTimeout, logger: logger)
+        CallDrainService(registry: registry, drainTimeout: configuration.drainTimeout, fleet: fleet, logger: logger)
     }
 
     /// Pre-synthesizes every bot's fixed lines (greeting, idle prompt, apology, goodbye) into
@@ -91,6 +95,12 @@ public struct CallWorkerServer: Sendable {
         case .draining: return "draining"
         case .full(let active, let capacity): return "full (\(active)/\(capacity) calls)"
         case .accept: break
+        }
+        // An operator's drain in the fleet registry: calls already reserved here still land
+        // (they are not refused), but the load balancer should send nothing new.
+        if let fleet {
+            if !fleet.isRegistered { return "not registered in the capacity registry yet" }
+            if fleet.isDrainingInRegistry { return "draining (capacity registry)" }
         }
         let stages: [(String, Any)] = [("stt", providers.speechToText), ("llm", providers.languageModel), ("tts", providers.textToSpeech)]
         for (stage, provider) in stages {
@@ -172,6 +182,11 @@ public struct CallWorkerServer: Sendable {
             for name in ["From", "To"] {
                 if let value = form[name]?.first { parameters.append(.init(name: name, value: value)) }
             }
+            // A dialler that reserved a slot puts the reservation id on the webhook URL; the
+            // stream carries it to `start`, where the worker confirms the reservation.
+            if let reservation = request.uri.queryParameters.get(FleetMembership.reservationParameter), !reservation.isEmpty {
+                parameters.append(.init(name: FleetMembership.reservationParameter, value: reservation))
+            }
             let xml = try TwiMLStreamResponse(streamURL: streamURL, parameters: parameters).xml()
             logger.info("answered voice webhook", metadata: ["stream_url": "\(streamURL)"])
             return Response(status: .ok, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
@@ -218,6 +233,7 @@ public struct CallWorkerServer: Sendable {
                 resultSink: server.resultSink,
                 statistics: server.statistics,
                 registry: server.registry,
+                fleet: server.fleet,
                 sessionConfiguration: server.sessionConfiguration,
                 logger: server.logger
             )

@@ -16,9 +16,10 @@ final class WebSocketCaller: Sendable {
     private let origin = ContinuousClock.now
     private let serverClosed = Mutex(false)
 
-    init(callSid: String, streamSid: String? = nil) {
+    init(callSid: String, streamSid: String? = nil, parameters: [String: String] = [:]) {
         simulator = Mutex(TwilioCallerSimulator(configuration: .init(
-            callSid: callSid, streamSid: streamSid ?? "MZ" + callSid.dropFirst(2), customParameters: ["From": "+15550100"])))
+            callSid: callSid, streamSid: streamSid ?? "MZ" + callSid.dropFirst(2),
+            customParameters: ["From": "+15550100"].merging(parameters) { $1 })))
         (outgoingMessages, outgoing) = AsyncStream.makeStream(of: String.self)
     }
 
@@ -85,9 +86,10 @@ final class WebSocketCaller: Sendable {
         url: String,
         callSid: String,
         headers: HTTPFields = [:],
+        parameters: [String: String] = [:],
         script: @escaping @Sendable (WebSocketCaller) async throws -> Void
     ) async throws -> TwilioCallerSimulator {
-        let caller = WebSocketCaller(callSid: callSid)
+        let caller = WebSocketCaller(callSid: callSid, parameters: parameters)
         var configuration = WebSocketClientConfiguration()
         configuration.additionalHeaders = headers
         try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "test-caller")) { inbound, outbound, _ in

@@ -32,6 +32,7 @@ struct WorkerHarness {
         publicHost: String? = nil,
         bots: [String: CallEngineConfiguration] = ["demo": WorkerHarness.botConfiguration()],
         prometheus: PrometheusCollectorRegistry? = nil,
+        fleet: FleetMembership? = nil,
         logger: Logger = Logger(label: "worker-test")
     ) {
         stt = ScriptedSpeechToText()
@@ -48,6 +49,7 @@ struct WorkerHarness {
             providers: CallProviders(speechToText: stt, languageModel: llm, textToSpeech: tts, ttsCache: TTSCache()),
             resultSink: sink,
             prometheus: prometheus,
+            fleet: fleet,
             logger: logger
         )
     }
@@ -59,8 +61,13 @@ struct WorkerHarness {
             portContinuation.yield(port)
             portContinuation.finish()
         }
+        var services: [any Service] = []
+        if let fleet = server.fleet {
+            services.append(FleetService(membership: fleet, logger: Logger(label: "worker-test.fleet")))
+        }
+        services += [application, server.drainService]
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: application), .init(service: server.drainService)],
+            services: services.map { .init(service: $0) },
             logger: Logger(label: "worker-test.group")
         ))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in

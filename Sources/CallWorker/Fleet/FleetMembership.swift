@@ -1,0 +1,231 @@
+import CallCapacity
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// This worker's membership in a fleet-wide ``CapacityRegistry``: the registration it keeps
+/// alive, the drain flag the registry holds for it, and the confirm/release of each call's
+/// reservation.
+///
+/// A dialler reserves a slot (``CapacityRegistry/reserve(_:)``), places the call with the
+/// reservation id (as `reservation_id` on the TwiML webhook URL, which the worker passes on as
+/// a `<Parameter>` of the stream, or directly as a stream parameter), and the worker confirms
+/// the reservation when the stream's `start` arrives and releases it when the call ends.
+/// Calls without a reservation id (inbound calls routed by a load balancer) are served as
+/// before and not counted in the registry.
+///
+/// Registry failures never stop a call: they are logged with `call_sid`, counted in
+/// `capacity_registry_errors_total{operation}`, and a held reservation lapses by itself.
+public final class FleetMembership: Sendable {
+    /// The registry.
+    public let registry: any CapacityRegistry
+    /// What this worker registers.
+    public let registration: WorkerRegistration
+    /// How many times a failed release is tried in all.
+    public let releaseAttempts: Int
+    /// Longest wait for one registry operation; a hung database must not hold a call's end or
+    /// the drain.
+    public let operationTimeout: Duration
+    private let logger: Logger
+    private let drainingInRegistry = Atomic<Bool>(false)
+    private let joined = Mutex(JoinState())
+
+    private struct JoinState {
+        var registered = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// The name of the stream parameter (and TwiML webhook query parameter) carrying the
+    /// reservation id.
+    public static let reservationParameter = "reservation_id"
+
+    /// Creates a membership.
+    /// - Parameters:
+    ///   - registry: The fleet's registry.
+    ///   - registration: This worker's id, stream URL, slot count, labels and TTL.
+    ///   - releaseAttempts: Tries for a release that fails (a database blip at call end would
+    ///     otherwise keep the slot busy until the worker restarts).
+    ///   - operationTimeout: Longest wait for one registry operation.
+    ///   - logger: Logger for registry events.
+    public init(
+        registry: any CapacityRegistry,
+        registration: WorkerRegistration,
+        releaseAttempts: Int = 3,
+        operationTimeout: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        self.registry = registry
+        self.registration = registration
+        self.releaseAttempts = max(1, releaseAttempts)
+        self.operationTimeout = operationTimeout
+        var logger = logger
+        logger[metadataKey: "worker_id"] = "\(registration.workerID)"
+        self.logger = logger
+    }
+
+    /// Whether the registry marks this worker as draining (an operator's drain, or this
+    /// worker's own on shutdown), as of the last refresh.
+    public var isDrainingInRegistry: Bool { drainingInRegistry.load(ordering: .relaxed) }
+
+    /// Whether the first registration succeeded (the worker is in the fleet).
+    public var isRegistered: Bool { joined.withLock { $0.registered } }
+
+    /// Returns once the first registration succeeded (at once if it has).
+    public func waitUntilRegistered() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = joined.withLock { state -> Bool in
+                if state.registered { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Records the first successful registration (``FleetService`` calls it).
+    func markRegistered() {
+        let waiters = joined.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.registered = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Reads this worker's drain flag from the registry.
+    /// - Throws: the registry's error; ``CapacityError/workerNotFound(workerID:)`` when this
+    ///   worker is not registered.
+    public func refresh() async throws(CapacityError) {
+        let registry = self.registry
+        let workerID = registration.workerID
+        guard let status = try await bounded({ () async throws(CapacityError) in try await registry.worker(workerID) }) else {
+            throw .workerNotFound(workerID: registration.workerID)
+        }
+        let draining = status.state == .draining
+        let previous = drainingInRegistry.exchange(draining, ordering: .relaxed)
+        if previous != draining {
+            logger.info(draining ? "registry marks this worker draining" : "registry no longer marks this worker draining")
+        }
+    }
+
+    /// Marks this worker draining in the registry so no new reservations are sent here.
+    /// Failures are logged, not thrown: shutdown goes on.
+    public func beginDraining() async {
+        drainingInRegistry.store(true, ordering: .relaxed)
+        do {
+            let registry = self.registry
+            let workerID = registration.workerID
+            try await bounded { () async throws(CapacityError) in try await registry.drain(workerID: workerID) }
+            logger.info("marked draining in the capacity registry")
+        } catch {
+            Self.countError(operation: "drain")
+            logger.error("could not mark this worker draining in the capacity registry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The reservation id in a stream's custom parameters, if any.
+    /// - Returns: nil when absent; logs and returns nil when present but not a UUID.
+    public func reservationID(in parameters: [String: String], logger: Logger) -> UUID? {
+        guard let raw = parameters[Self.reservationParameter], !raw.isEmpty else { return nil }
+        guard let id = UUID(uuidString: raw) else {
+            Self.countError(operation: "parse")
+            logger.warning("ignoring malformed reservation id", metadata: ["reservation_id": "\(raw)"])
+            return nil
+        }
+        return id
+    }
+
+    /// Runs a call with its reservation confirmed at the start and released at the end.
+    ///
+    /// The confirmation runs alongside `body`, so a slow registry never delays the greeting.
+    /// The release waits for the confirmation, then runs whatever it answered (releasing an
+    /// expired or unknown reservation is harmless).
+    /// - Parameters:
+    ///   - reservationID: The call's reservation; nil runs `body` alone.
+    ///   - callSID: The carrier's call id, stored with the reservation.
+    ///   - logger: The call's logger (carries `call_sid`).
+    ///   - body: The call.
+    public func tracking<T: Sendable>(
+        reservationID: UUID?,
+        callSID: String,
+        logger: Logger,
+        during body: () async -> T
+    ) async -> T {
+        guard let reservationID else { return await body() }
+        var logger = logger
+        logger[metadataKey: "reservation_id"] = "\(reservationID)"
+        async let confirmation: Void = confirm(reservationID, callSID: callSID, logger: logger)
+        let value = await body()
+        await confirmation
+        await release(reservationID, logger: logger)
+        return value
+    }
+
+    private func confirm(_ reservationID: UUID, callSID: String, logger: Logger) async {
+        do {
+            let registry = self.registry
+            let call = try await bounded { () async throws(CapacityError) in
+                try await registry.confirm(reservationID: reservationID, callSID: callSID)
+            }
+            if call.workerID != registration.workerID {
+                logger.warning("confirmed a reservation held for another worker", metadata: ["held_by": "\(call.workerID)"])
+            } else {
+                logger.info("reservation confirmed", metadata: ["slot": "\(call.slot)"])
+            }
+        } catch {
+            Self.countError(operation: "confirm")
+            logger.warning("could not confirm the call's reservation; the call goes on", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func release(_ reservationID: UUID, logger: Logger) async {
+        for attempt in 1...releaseAttempts {
+            do {
+                let registry = self.registry
+                try await bounded { () async throws(CapacityError) in try await registry.release(reservationID: reservationID) }
+                logger.debug("reservation released")
+                return
+            } catch {
+                Self.countError(operation: "release")
+                logger.error("could not release the call's reservation", metadata: [
+                    "error": "\(error)", "attempt": "\(attempt)", "attempts": "\(releaseAttempts)",
+                ])
+                if attempt < releaseAttempts {
+                    try? await Task.sleep(for: .milliseconds(250 << attempt))
+                }
+            }
+        }
+    }
+
+    /// Runs one registry operation, giving up after ``operationTimeout`` with
+    /// ``CapacityError/database(message:)``.
+    private func bounded<T: Sendable>(
+        _ operation: @escaping @Sendable () async throws(CapacityError) -> T
+    ) async throws(CapacityError) -> T {
+        let timeout = operationTimeout
+        let outcome = await withTaskGroup(of: Result<T, CapacityError>?.self) { group in
+            group.addTask {
+                do throws(CapacityError) {
+                    return .success(try await operation())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+        guard let outcome else {
+            throw .database(message: "capacity registry did not answer within \(timeout)")
+        }
+        return try outcome.get()
+    }
+
+    static func countError(operation: String) {
+        Counter(label: "capacity_registry_errors_total", dimensions: [("operation", operation)]).increment()
+    }
+}
