@@ -19,6 +19,50 @@ import Testing
         #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["PUBLIC_HOST": "https://x/y"]) }
     }
 
+    @Test func fleetRegistrySettingsAreReadAndValidated() throws {
+        let alone = try WorkerConfiguration.fromEnvironment([:])
+        #expect(alone.fleet == nil)
+        #expect(alone.description.contains("capacity_registry=none"))
+
+        let configuration = try WorkerConfiguration.fromEnvironment([
+            "CAPACITY_DATABASE_URL": "postgres://fleet:db-secret@db.internal:5433/calls?sslmode=disable",
+            "PUBLIC_HOST": "worker-7.example.com", "MAX_CONCURRENT_CALLS": "4",
+            "WORKER_ID": "worker-7", "WORKER_LABELS": "region=eu-west, version=1.4", "REGISTRY_TTL": "9",
+        ])
+        let fleet = try #require(configuration.fleet)
+        #expect(fleet.registration.workerID == "worker-7")
+        #expect(fleet.registration.streamURL == "wss://worker-7.example.com/ws")
+        #expect(fleet.registration.slots == 4)
+        #expect(fleet.registration.labels == ["region": "eu-west", "version": "1.4"])
+        #expect(fleet.registration.ttl == .seconds(9))
+        #expect(fleet.schema == "call_capacity")
+        #expect(!configuration.description.contains("db-secret"))
+        #expect(configuration.description.contains("worker_id=worker-7"))
+
+        let explicit = try WorkerConfiguration.fromEnvironment([
+            "CAPACITY_DATABASE_URL": "postgres://fleet@db/calls", "WORKER_STREAM_URL": "wss://lb.example.com/ws",
+        ])
+        #expect(explicit.fleet?.registration.streamURL == "wss://lb.example.com/ws")
+
+        func rejected(_ environment: [String: String]) -> String? {
+            do {
+                _ = try WorkerConfiguration.fromEnvironment(environment)
+                return nil
+            } catch {
+                if case .invalidVariable(let name, _) = error { return name }
+                return nil
+            }
+        }
+        let url = "postgres://fleet@db/calls"
+        #expect(rejected(["CAPACITY_DATABASE_URL": "mysql://fleet@db/calls", "PUBLIC_HOST": "w"]) == "CAPACITY_DATABASE_URL")
+        #expect(rejected(["CAPACITY_DATABASE_URL": url]) == "WORKER_STREAM_URL")
+        #expect(rejected(["CAPACITY_DATABASE_URL": url, "WORKER_STREAM_URL": "https://w/ws"]) == "WORKER_STREAM_URL")
+        #expect(rejected(["CAPACITY_DATABASE_URL": url, "PUBLIC_HOST": "w", "WORKER_LABELS": "region"]) == "WORKER_LABELS")
+        #expect(rejected(["CAPACITY_DATABASE_URL": url, "PUBLIC_HOST": "w", "WORKER_LABELS": "a=1,a=2"]) == "WORKER_LABELS")
+        #expect(rejected(["CAPACITY_DATABASE_URL": url, "PUBLIC_HOST": "w", "REGISTRY_TTL": "1"]) == "REGISTRY_TTL")
+        #expect(rejected(["CAPACITY_DATABASE_URL": url, "PUBLIC_HOST": "w", "CAPACITY_SCHEMA": "Drop Table"]) == "CAPACITY_SCHEMA")
+    }
+
     @Test func secretsNeverAppearInTheSummary() throws {
         let configuration = try WorkerConfiguration.fromEnvironment([
             "OPENAI_API_KEY": "sk-very-secret", "TWILIO_AUTH_TOKEN": "tw-secret",
