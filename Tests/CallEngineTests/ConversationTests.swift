@@ -8,6 +8,26 @@ import Testing
 
 @Suite("Call conversation")
 struct ConversationTests {
+    @Test("a hang-up that arrives before run() starts ends the call without a greeting or an illegal transition")
+    func hangUpBeforeRun() async throws {
+        let carrier = SimulatedCarrier()
+        let tts = ScriptedTextToSpeech()
+        let conversation = CallConversation(
+            identity: CallIdentity(callID: "CA-early", streamID: "MZ-early", botID: "test-bot"),
+            configuration: CallHarness.configuration(greeting: "Hello, this is Acme."),
+            providers: CallProviders(speechToText: ScriptedSpeechToText(), languageModel: ScriptedLanguageModel(), textToSpeech: tts),
+            transport: carrier
+        )
+        // The carrier's `stop` is handled before the call's task runs.
+        await conversation.handle(.hangUp)
+        let result = await conversation.run()
+        #expect(result.endReason == .callerHungUp)
+        #expect(result.errors.isEmpty)
+        #expect(result.transcript.isEmpty)
+        #expect(tts.requests.isEmpty)
+        #expect(await conversation.currentPhase == .ended)
+    }
+
     @Test("a multi-turn conversation from caller audio to agent audio")
     func multiTurn() async throws {
         let harness = CallHarness(configuration: CallHarness.configuration(greeting: "Hello, this is Acme."))

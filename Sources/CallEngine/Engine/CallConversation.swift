@@ -141,7 +141,9 @@ public actor CallConversation {
     public func run() async -> CallResult {
         statistics?.callStarted()
         logger.info("call started", metadata: ["stream_sid": "\(identity.streamID)"])
-        start()
+        // The transport may have ended the call before this task ran (a `stop` right after
+        // `start`): then there is nothing to start.
+        if endReason == nil { start() }
         let requests = self.requests
         await withDiscardingTaskGroup { group in
             for await request in requests {
