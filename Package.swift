@@ -97,8 +97,9 @@ let package = Package(
         .target(
             name: "CallTesting",
             dependencies: [
-                "SpeechServices", "OpenAIServices",
+                "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -99,14 +99,17 @@ struct CallDemo {
 
         let callSid = "CA" + String(repeating: "0", count: 30) + "42"
         let frames = callerFrames
-        _ = try await DemoCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: callSid) { caller in
+        _ = try await TwilioWebSocketCaller.call(
+            url: "ws://127.0.0.1:\(port)/ws/demo", callSid: callSid, recordsPlayedAudio: false,
+            logger: Logger(label: "call-demo.caller")
+        ) { caller in
             caller.connectedAndStart()
             // Before each phrase, and at the end: wait until the agent has said something new
             // and finished it (nothing queued, every mark echoed).
             var heard = 0
             for index in 0...frames.count {
                 let before = heard
-                try await caller.waitInSilence {
+                try await caller.waitInSilence(seconds: 20) {
                     $0.mediaMessagesReceived > before && $0.queuedByteCount == 0 && $0.pendingMarkNames.isEmpty
                 }
                 heard = caller.state.mediaMessagesReceived

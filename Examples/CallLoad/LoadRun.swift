@@ -34,7 +34,7 @@ struct LoadRun {
         let port = try await worker.port()
         let url = "ws://127.0.0.1:\(port)/ws/load"
         let probe = ProcessProbe(pid: worker.pid)
-        let speech = (1...3).map { SyntheticSpeech.frames(seconds: options.seconds, seed: UInt64($0)) }
+        let speech = (1...3).map { SyntheticCallerAudio.speech(seconds: options.seconds, seed: UInt64($0)) }
 
         print("call-load: \(options.calls) calls x \(options.turns) turns, \(options.seconds) s caller speech per turn; worker pid \(worker.pid), MAX_CONCURRENT_CALLS=\(options.calls)")
         print("fixed waits: STT 300 ms, first token 250 ms + 6 x 20 ms to the first sentence end, TTS first chunk 200 ms, end-of-turn silence 800 ms = \(Int(FixedLatency.fixedWaitMilliseconds)) ms")

@@ -15,12 +15,12 @@ struct WorkerCallTests {
         harness.stt.enqueue(ScriptedSpeechToText.transcript("I would like to book a table for two."))
         harness.llm.enqueue(ScriptedLanguageModel.reply("Sure, for what time?"))
         let (simulator, results) = try await harness.run { port in
-            let simulator = try await WebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA1111") { caller in
+            let simulator = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA1111") { caller in
                 caller.connectedAndStart()
                 // The greeting plays and its mark echoes.
                 let heard1 = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
                 #expect(heard1)
-                try await caller.play(CallerAudio.speech(seconds: 1.2))
+                try await caller.play(SyntheticCallerAudio.speech(seconds: 1.2))
                 // The reply plays to the end.
                 let heard2 = try await caller.waitInSilence { $0.echoes.count >= 2 && $0.queuedByteCount == 0 && $0.pendingMarkNames.isEmpty }
                 #expect(heard2)
@@ -60,14 +60,14 @@ struct WorkerCallTests {
         let longReply = "We are open every day from nine in the morning. " + String(repeating: "There is much more to say about it. ", count: 8)
         harness.llm.enqueue(ScriptedLanguageModel.reply(longReply), ScriptedLanguageModel.reply("Okay."))
         let (simulator, results) = try await harness.run { port in
-            let simulator = try await WebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA2222") { caller in
+            let simulator = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA2222") { caller in
                 caller.connectedAndStart()
-                try await caller.play(CallerAudio.silence(seconds: 0.3))
-                try await caller.play(CallerAudio.speech(seconds: 1.2))
+                try await caller.play(SyntheticCallerAudio.silence(seconds: 0.3))
+                try await caller.play(SyntheticCallerAudio.speech(seconds: 1.2))
                 // Wait until the long reply is audible, then talk over it.
                 let heard3 = try await caller.waitInSilence { $0.playedByteCount >= 8000 }
                 #expect(heard3)
-                try await caller.play(CallerAudio.speech(seconds: 1.5, seed: 7))
+                try await caller.play(SyntheticCallerAudio.speech(seconds: 1.5, seed: 7))
                 let heard4 = try await caller.waitInSilence { $0.clearsReceived >= 1 }
                 #expect(heard4)
                 caller.stop()
@@ -89,7 +89,7 @@ struct WorkerCallTests {
         let harness = WorkerHarness(maximumConcurrentCalls: 2)
         harness.llm.setDefault(ScriptedLanguageModel.reply("Certainly."))
         let results = try await harness.run { port in
-            async let bad = WebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA3333") { caller in
+            async let bad = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA3333") { caller in
                 caller.sendRaw(#"{"event":"media","sequenceNumber":"1","media":{"payload":"AAAA"}}"#)  // media before start
                 caller.connectedAndStart()
                 caller.sendRaw("{not json")
@@ -102,11 +102,11 @@ struct WorkerCallTests {
                 #expect(heard5)
                 caller.stop()
             }
-            async let good = WebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA4444") { caller in
+            async let good = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA4444") { caller in
                 caller.connectedAndStart()
                 let heard6 = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
                 #expect(heard6)
-                try await caller.play(CallerAudio.speech(seconds: 1.2))
+                try await caller.play(SyntheticCallerAudio.speech(seconds: 1.2))
                 let heard7 = try await caller.waitInSilence { $0.echoes.count >= 2 && $0.pendingMarkNames.isEmpty && $0.queuedByteCount == 0 }
                 #expect(heard7)
                 caller.stop()
@@ -126,7 +126,7 @@ struct WorkerCallTests {
     @Test func resultIsDeliveredWhenTheSocketDiesMidCall() async throws {
         let harness = WorkerHarness()
         let results = try await harness.run { port in
-            _ = try await WebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA9999") { caller in
+            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA9999") { caller in
                 caller.connectedAndStart()
                 let heard = try await caller.waitInSilence { $0.mediaMessagesReceived > 0 }
                 #expect(heard)

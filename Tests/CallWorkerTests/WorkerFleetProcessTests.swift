@@ -105,7 +105,7 @@ struct WorkerFleetProcessTests {
             #expect(reservation.streamURL == "wss://proc-w1.example.com/ws")
             let (confirmed, confirmedContinuation) = AsyncStream.makeStream(of: Void.self)
             let call = Task {
-                try await WebSocketCaller.call(
+                try await TwilioWebSocketCaller.call(
                     url: "ws://127.0.0.1:\(listening)/ws/demo", callSid: "CA9901",
                     parameters: ["reservation_id": reservation.id.uuidString]
                 ) { caller in
@@ -113,7 +113,7 @@ struct WorkerFleetProcessTests {
                     let greeted = try await caller.waitInSilence { $0.echoes.count >= 1 }
                     #expect(greeted)
                     confirmedContinuation.yield()
-                    try await caller.play(CallerAudio.silence(seconds: 30))
+                    try await caller.play(SyntheticCallerAudio.silence(seconds: 30))
                     #expect(caller.isServerClosed)
                 }
             }

@@ -43,7 +43,7 @@ struct WorkerFleetTests {
             let reservation = try #require(outcome.reservation)
             #expect(reservation.workerID == "w1")
             #expect(reservation.streamURL == "wss://w1.example.com/ws")
-            _ = try await WebSocketCaller.call(
+            _ = try await TwilioWebSocketCaller.call(
                 url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA7001",
                 parameters: ["reservation_id": reservation.id.uuidString]
             ) { caller in
@@ -57,7 +57,7 @@ struct WorkerFleetTests {
                 #expect(try await registry.usage().count(for: .campaign("spring")) == 1)
                 let heard = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
                 #expect(heard)
-                try await caller.play(CallerAudio.speech(seconds: 1.2))
+                try await caller.play(SyntheticCallerAudio.speech(seconds: 1.2))
                 let replied = try await caller.waitInSilence { $0.echoes.count >= 2 && $0.pendingMarkNames.isEmpty }
                 #expect(replied)
                 caller.stop()
@@ -120,7 +120,7 @@ struct WorkerFleetTests {
             let outcome = try await registry.reserve(ReservationRequest(clientID: "acme", hold: .seconds(30)))
             let reservation = try #require(outcome.reservation)
             registry.setFailing(true)
-            _ = try await WebSocketCaller.call(
+            _ = try await TwilioWebSocketCaller.call(
                 url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA7002",
                 parameters: ["reservation_id": reservation.id.uuidString]
             ) { caller in
@@ -150,7 +150,7 @@ struct WorkerFleetTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (sid, id) in [("CA7003", UUID().uuidString), ("CA7004", "not-a-uuid")] {
                     group.addTask {
-                        _ = try await WebSocketCaller.call(
+                        _ = try await TwilioWebSocketCaller.call(
                             url: "ws://127.0.0.1:\(port)/ws/demo", callSid: sid, parameters: ["reservation_id": id]
                         ) { caller in
                             caller.connectedAndStart()

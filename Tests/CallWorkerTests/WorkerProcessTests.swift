@@ -103,13 +103,13 @@ struct WorkerProcessTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for sid in ["CA8881", "CA8882"] {
                         group.addTask {
-                            _ = try await WebSocketCaller.call(url: "ws://127.0.0.1:\(listening)/ws/demo", callSid: sid) { caller in
+                            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(listening)/ws/demo", callSid: sid) { caller in
                                 caller.connectedAndStart()
                                 let heard1 = try await caller.waitInSilence { $0.echoes.count >= 1 }
                 #expect(heard1)
                                 startedContinuation.yield()
                                 // Keep the line open (silence, like Twilio) until the worker hangs up.
-                                try await caller.play(CallerAudio.silence(seconds: 30))
+                                try await caller.play(SyntheticCallerAudio.silence(seconds: 30))
                                 #expect(caller.isServerClosed)
                             }
                         }

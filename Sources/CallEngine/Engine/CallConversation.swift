@@ -638,6 +638,9 @@ public actor CallConversation {
             speeches[id] = speech
         }
         guard endReason == nil else { return }
+        // An apology is on its way: stay in `thinking` until it plays (its first audio moves
+        // the call to `speaking`), so the call never looks idle in between.
+        var apologyQueued = false
         if let (stage, error) = failure {
             record(error: "\(stage.rawValue) failed: \(error)")
             statistics?.providerError(stage)
@@ -646,6 +649,7 @@ public actor CallConversation {
                 sayGoodbye(reason: .providerFailure)
             } else if !closing {
                 enqueue(.say(configuration.apology, .apology))
+                apologyQueued = true
             }
         }
         if let reason = pendingHangUp.removeValue(forKey: id), speeches[id] == nil {
@@ -654,7 +658,7 @@ public actor CallConversation {
             return
         }
         completeSpeechIfPlayed(id)
-        if speeches.isEmpty, replyTurn == nil, [.thinking, .greeting].contains(phase.phase) {
+        if !apologyQueued, speeches.isEmpty, replyTurn == nil, [.thinking, .greeting].contains(phase.phase) {
             transition(to: callerInUtterance ? .callerSpeaking : .listening)
         }
     }
