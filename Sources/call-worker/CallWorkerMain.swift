@@ -87,7 +87,6 @@ struct CallWorkerMain {
             fleet: fleet,
             logger: logger
         )
-        await server.prewarmTextToSpeech()
 
         let application = server.makeApplication { port in
             logger.info("listening", metadata: ["port": "\(port)"])
@@ -98,8 +97,12 @@ struct CallWorkerMain {
         if let webhook { services.append(RedeliveryService(sink: webhook)) }
         services.append(application)
         services.append(server.drainService)
+        // The TTS pre-warm runs beside the server: calls are served at once (a cold phrase is
+        // synthesized live), and a slow or failing TTS provider cannot hold up the start.
+        var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        configurations.append(.init(service: PrewarmService(server: server), successTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
+            services: configurations,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -118,6 +121,16 @@ struct CallWorkerMain {
     static func fail(_ message: String) -> Never {
         Logger(label: "call-worker").critical("startup failed", metadata: ["error": "\(message)"])
         exit(2)
+    }
+}
+
+/// Pre-synthesizes every bot's fixed lines once, then ends (or stops at shutdown).
+struct PrewarmService: Service {
+    let server: CallWorkerServer
+    func run() async {
+        _ = await cancelWhenGracefulShutdown {
+            await server.prewarmTextToSpeech()
+        }
     }
 }
 

@@ -113,6 +113,8 @@ public final class FleetMembership: Sendable {
     /// Failures are logged, not thrown: shutdown goes on.
     public func beginDraining() async {
         drainingInRegistry.store(true, ordering: .relaxed)
+        // Never joined (the database was unreachable): nothing to mark.
+        guard isRegistered else { return }
         do {
             let registry = self.registry
             let workerID = registration.workerID
@@ -183,7 +185,7 @@ public final class FleetMembership: Sendable {
         for attempt in 1...releaseAttempts {
             do {
                 let registry = self.registry
-                try await bounded { () async throws(CapacityError) in try await registry.release(reservationID: reservationID) }
+                _ = try await bounded { () async throws(CapacityError) in try await registry.release(reservationID: reservationID) }
                 logger.debug("reservation released")
                 return
             } catch {

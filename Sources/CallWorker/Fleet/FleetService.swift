@@ -46,9 +46,20 @@ public struct FleetService: Service {
     public func run() async throws {
         let registry = membership.registry
         let workerID = membership.registration.workerID
-        try await setUp?()
-        try await registry.register(membership.registration)
-        let freed = try await registry.releaseAll(workerID: workerID)
+        let registration = membership.registration
+        let setUp = self.setUp
+        let freed: Int
+        do {
+            // A shutdown while the database is still unreachable must not hang the worker.
+            freed = try await cancelWhenGracefulShutdown {
+                try await setUp?()
+                try await registry.register(registration)
+                return try await registry.releaseAll(workerID: workerID)
+            }
+        } catch where Task.isShuttingDownGracefully {
+            logger.warning("shut down before joining the capacity registry", metadata: ["error": "\(error)"])
+            return
+        }
         membership.markRegistered()
         logger.info("registered in the capacity registry", metadata: [
             "slots": "\(membership.registration.slots)", "stream_url": "\(membership.registration.streamURL)",

@@ -67,10 +67,18 @@ public struct CachingTextToSpeech: TextToSpeech {
     public func prewarm(_ phrases: [SpeechSynthesisRequest], context: ProviderCallContext) async -> [(SpeechSynthesisRequest, ProviderError)] {
         var failures: [(SpeechSynthesisRequest, ProviderError)] = []
         for phrase in phrases {
+            // A cancelled pre-warm (shutdown) stops; a stream cut short by cancellation must
+            // not be cached as the phrase.
+            if Task.isCancelled { break }
             let key = TTSCacheKey(request: phrase, tts: base)
             if cache.contains(key) { continue }
             do {
                 let chunks = try await base.synthesize(phrase, context: context).collect()
+                if Task.isCancelled { break }
+                guard chunks.contains(where: { !$0.bytes.isEmpty }) else {
+                    context.logger.warning("tts pre-warm returned no audio", metadata: ["text": "\(phrase.text)"])
+                    continue
+                }
                 let format = chunks.first?.format ?? base.outputFormat(for: phrase)
                 cache.insert(CachedAudio(format: format, bytes: chunks.flatMap(\.bytes)), for: key, pinned: true)
             } catch {
