@@ -59,40 +59,19 @@ struct WorkerFleetProcessTests {
 
     private func run(url: String, schema: String, registry: PostgresCapacityRegistry, spool: URL) async throws {
         try await OpenAIWireServer.withRunningServer { wire in
-            let process = Process()
-            process.executableURL = try WorkerProcessTests.workerBinary()
-            process.environment = [
+            let worker = try ChildWorker(environment: [
                 "HOST": "127.0.0.1", "PORT": "0",
                 "OPENAI_BASE_URL": wire.baseURL, "OPENAI_API_KEY": "sk-test",
                 "MAX_CONCURRENT_CALLS": "2", "DRAIN_TIMEOUT": "1", "SPOOL_DIR": spool.path,
                 "CAPACITY_DATABASE_URL": url, "CAPACITY_SCHEMA": schema,
                 "WORKER_ID": "proc-w1", "WORKER_STREAM_URL": "wss://proc-w1.example.com/ws",
                 "WORKER_LABELS": "region=test", "REGISTRY_TTL": "6",
-            ]
-            let stdout = Pipe()
-            process.standardOutput = stdout
-            let reader = LineReader(stdout.fileHandleForReading)
-            let (exits, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
-            process.terminationHandler = { process in
-                exitContinuation.yield(process.terminationStatus)
-                exitContinuation.finish()
-            }
-            try process.run()
-            var lines = reader.lines.makeAsyncIterator()
-            var output: [String] = []
-            var port: Int?
-            var registered = false
-            while port == nil || !registered, let line = await lines.next() {
-                output.append(line)
-                switch WorkerProcessTests.field("msg", in: line) {
-                case "listening": port = WorkerProcessTests.field("port", in: line).flatMap(Int.init)
-                case "registered in the capacity registry": registered = true
-                default: break
-                }
-            }
-            let listening = try #require(port, "worker did not start: \(output)")
-            #expect(registered)
-            #expect(!output.joined().contains(":capacity@"), "the database password must not be logged")
+            ])
+            let started = await worker.waitFor(["listening", "registered in the capacity registry"])
+            let port = started["listening"].flatMap { ChildWorker.field("port", in: $0) }.flatMap(Int.init)
+            let listening = try #require(port, "worker did not start: \(worker.output)")
+            #expect(started["registered in the capacity registry"] != nil)
+            #expect(!worker.output.joined().contains(":capacity@"), "the database password must not be logged")
 
             let workers = try await registry.workers()
             #expect(workers.map(\.workerID) == ["proc-w1"])
@@ -121,11 +100,8 @@ struct WorkerFleetProcessTests {
             let active = try await WorkerFleetTests.eventually { try await registry.worker("proc-w1")?.active == 1 }
             #expect(active)
 
-            kill(process.processIdentifier, SIGTERM)
-            while let line = await lines.next() {
-                output.append(line)
-                if WorkerProcessTests.field("msg", in: line) == "marked draining in the capacity registry" { break }
-            }
+            worker.signal(SIGTERM)
+            await worker.waitFor(["marked draining in the capacity registry"])
             let draining = try await registry.worker("proc-w1")
             #expect(draining?.state == .draining)
             #expect(draining?.active == 1, "the call continues while the worker drains")
@@ -133,16 +109,13 @@ struct WorkerFleetProcessTests {
             #expect(refused.reservation == nil)
 
             _ = try await call.value
-            var exitIterator = exits.makeAsyncIterator()
-            #expect(await exitIterator.next() == 0)
-            while let line = await lines.next() { output.append(line) }
-            if ProcessInfo.processInfo.environment["WORKER_TEST_PRINT_LOG"] != nil { print(output.joined(separator: "\n")) }
-            #expect(output.contains { WorkerProcessTests.field("msg", in: $0) == "left the capacity registry" })
+            #expect(await worker.exitStatus() == 0)
+            #expect(worker.logged("left the capacity registry"))
             // Released at the end of the call, then deregistered: nothing is left in the registry.
             #expect(try await registry.workers().isEmpty)
             #expect(try await registry.usage().count(for: .client("acme")) == 0)
-            let confirmLine = output.first { WorkerProcessTests.field("msg", in: $0) == "reservation confirmed" }
-            #expect(confirmLine.flatMap { WorkerProcessTests.field("call_sid", in: $0) } == "CA9901")
+            let confirmLine = worker.output.first { ChildWorker.field("msg", in: $0) == "reservation confirmed" }
+            #expect(confirmLine.flatMap { ChildWorker.field("call_sid", in: $0) } == "CA9901")
         }
     }
 }

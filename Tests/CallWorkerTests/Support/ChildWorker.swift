@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `call-worker` binary as a child process: its JSON log lines as they arrive, its
+/// port, signals and its exit status. Used from one task.
+final class ChildWorker {
+    private let process = Process()
+    private var lines: AsyncStream<String>.AsyncIterator
+    private var exits: AsyncStream<Int32>.AsyncIterator
+    /// Every line read so far.
+    private(set) var output: [String] = []
+
+    /// The `call-worker` binary next to the test bundle.
+    static func binary() throws -> URL {
+        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("call-worker")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        return url
+    }
+
+    /// A string field of a JSON log line.
+    static func field(_ name: String, in line: String) -> String? {
+        guard let data = line.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object[name] as? String
+    }
+
+    /// Starts the worker with `environment` (and nothing else from this process's environment).
+    init(environment: [String: String]) throws {
+        process.executableURL = try Self.binary()
+        process.environment = environment
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        lines = LineReader(stdout.fileHandleForReading).lines.makeAsyncIterator()
+        let (exitStream, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
+        exits = exitStream.makeAsyncIterator()
+        process.terminationHandler = { process in
+            exitContinuation.yield(process.terminationStatus)
+            exitContinuation.finish()
+        }
+        try process.run()
+    }
+
+    /// Reads lines until each message in `messages` was seen once; returns those lines by
+    /// message (fewer when the output ended first).
+    @discardableResult
+    func waitFor(_ messages: Set<String>) async -> [String: String] {
+        var found: [String: String] = [:]
+        while found.count < messages.count, let line = await lines.next() {
+            output.append(line)
+            if let message = Self.field("msg", in: line), messages.contains(message), found[message] == nil {
+                found[message] = line
+            }
+        }
+        return found
+    }
+
+    /// Reads lines until the worker reports its port.
+    func port() async -> Int? {
+        await waitFor(["listening"])["listening"].flatMap { Self.field("port", in: $0) }.flatMap(Int.init)
+    }
+
+    /// Sends a signal.
+    func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Reads the rest of the output and returns the exit status.
+    func exitStatus() async -> Int32? {
+        while let line = await lines.next() { output.append(line) }
+        if ProcessInfo.processInfo.environment["WORKER_TEST_PRINT_LOG"] != nil { print(output.joined(separator: "\n")) }
+        return await exits.next()
+    }
+
+    /// Whether some line so far has the log message `message`.
+    func logged(_ message: String) -> Bool {
+        output.contains { Self.field("msg", in: $0) == message }
+    }
+}
+
+/// Lines of a child's stdout as an async stream.
+final class LineReader: Sendable {
+    let lines: AsyncStream<String>
+
+    init(_ handle: FileHandle) {
+        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+        self.lines = lines
+        let box = PendingBox()
+        handle.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                continuation.finish()
+                return
+            }
+            for line in box.append(data) { continuation.yield(line) }
+        }
+    }
+}
+
+/// Bytes of an incomplete line.
+final class PendingBox: Sendable {
+    private let pending: Mutex<Data>
+
+    init() {
+        pending = Mutex(Data())
+    }
+
+    func append(_ data: Data) -> [String] {
+        pending.withLock { buffer in
+            buffer.append(data)
+            var lines: [String] = []
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                buffer.removeSubrange(buffer.startIndex...newline)
+            }
+            return lines
+        }
+    }
+}
