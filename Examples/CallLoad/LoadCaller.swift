@@ -1,5 +1,5 @@
+import CallTesting
 import Foundation
-import HummingbirdWSClient
 import Logging
 import Synchronization
 import TwilioMediaStreams
@@ -21,12 +21,10 @@ struct CallMeasurement: Sendable {
     var failure: String?
 }
 
-/// A simulated Twilio caller over a real WebSocket that measures what the caller hears.
-/// One writer task keeps messages in `sequenceNumber` order; the reader plays the agent's
-/// audio in the ``TwilioCallerSimulator`` (8 bytes per ms from arrival) and echoes marks.
-final class LoadCaller: Sendable {
-    private struct Probe {
-        var simulator: TwilioCallerSimulator
+/// Watches what the caller hears: reply latency, and gaps where the caller's playout buffer
+/// ran dry in the middle of a reply. Fed by ``TwilioWebSocketCaller``'s receive observer.
+final class LoadProbe: Sendable {
+    private struct State {
         var measurement = CallMeasurement()
         /// Set when the caller stopped speaking; cleared by the first agent audio after it.
         var speechEnd: Duration?
@@ -37,86 +35,21 @@ final class LoadCaller: Sendable {
         var replyCount = 0
     }
 
-    private let probe: Mutex<Probe>
-    private let outgoing: AsyncStream<String>.Continuation
-    private let outgoingMessages: AsyncStream<String>
-    private let origin = ContinuousClock.now
-    private let serverClosed = Mutex(false)
+    private let state = Mutex(State())
 
-    init(callSid: String) {
-        probe = Mutex(Probe(simulator: TwilioCallerSimulator(configuration: .init(
-            callSid: callSid, streamSid: "MZ" + callSid.dropFirst(2), recordsPlayedAudio: false))))
-        (outgoingMessages, outgoing) = AsyncStream.makeStream(of: String.self)
-    }
+    var measurement: CallMeasurement { state.withLock { $0.measurement } }
 
-    var now: Duration { ContinuousClock.now - origin }
-    var isServerClosed: Bool { serverClosed.withLock { $0 } }
-    var measurement: CallMeasurement { probe.withLock { $0.measurement } }
-    var replyCount: Int { probe.withLock { $0.replyCount } }
+    func speechStarts() { state.withLock { $0.inReply = false } }
 
-    /// True when the agent has started more than `replies` replies, everything it sent has
-    /// played, every mark was echoed, and it has been quiet for 300 ms.
-    func agentDone(after replies: Int) -> Bool {
-        let now = self.now
-        return probe.withLock { probe in
-            for echo in probe.simulator.advance(to: now) { outgoing.yield(echo) }
-            return probe.replyCount > replies && probe.simulator.queuedByteCount == 0
-                && probe.simulator.pendingMarkNames.isEmpty && now - probe.dryAt >= .milliseconds(300)
-        }
-    }
+    func speechEnded(at now: Duration) { state.withLock { $0.speechEnd = now } }
 
-    private func send(_ make: (inout TwilioCallerSimulator) -> String) {
-        let now = self.now
-        probe.withLock { probe in
-            for echo in probe.simulator.advance(to: now) { outgoing.yield(echo) }
-            outgoing.yield(make(&probe.simulator))
-        }
-    }
+    /// Replies started so far and when the caller's buffer runs dry.
+    var replies: (count: Int, dryAt: Duration) { state.withLock { ($0.replyCount, $0.dryAt) } }
 
-    func start() {
-        send { $0.connectedMessage() }
-        send { $0.startMessage() }
-    }
-
-    func stop() { send { $0.stopMessage() } }
-
-    /// The caller starts speaking: the agent's reply (if still playing) is over.
-    func speechStarts() { probe.withLock { $0.inReply = false } }
-
-    /// The caller stopped speaking now.
-    func speechEnded() {
-        let now = self.now
-        probe.withLock { $0.speechEnd = now }
-    }
-
-    /// Sends `frames` in real time (one per 20 ms); stops early once `until` holds.
-    /// - Returns: whether `until` became true.
-    @discardableResult
-    func play(_ frames: [[UInt8]], until condition: (@Sendable () -> Bool)? = nil) async throws -> Bool {
-        let start = ContinuousClock.now
-        for (index, frame) in frames.enumerated() {
-            try await Task.sleep(until: start + .milliseconds(20 * index), clock: .continuous)
-            if isServerClosed { return false }
-            send { $0.mediaMessage(frame) }
-            if let condition, condition() { return true }
-        }
-        return false
-    }
-
-    /// Sends silence in real time until `condition` holds (at most `seconds`).
-    func waitInSilence(seconds: Double, until condition: @escaping @Sendable () -> Bool) async throws -> Bool {
-        if condition() { return true }
-        let silence = [UInt8](repeating: 0xFF, count: 160)
-        return try await play(Array(repeating: silence, count: Int(seconds * 50)), until: condition)
-    }
-
-    private func receive(_ text: String) throws {
-        let now = self.now
-        try probe.withLock { probe in
-            for echo in probe.simulator.advance(to: now) { outgoing.yield(echo) }
-            let mediaBefore = probe.simulator.mediaMessagesReceived
-            for echo in try probe.simulator.receive(text, at: now) { outgoing.yield(echo) }
-            guard probe.simulator.mediaMessagesReceived > mediaBefore else { return }
+    /// The receive observer.
+    func observe(_ simulator: TwilioCallerSimulator, carriedAudio: Bool, now: Duration) {
+        guard carriedAudio else { return }
+        state.withLock { probe in
             probe.measurement.framesReceived += 1
             if let end = probe.speechEnd {
                 probe.measurement.replyLatencies.append(Double((now - end) / .microseconds(1)) / 1000)
@@ -133,8 +66,50 @@ final class LoadCaller: Sendable {
                 probe.measurement.missingFrames += Int((gap / .milliseconds(20)).rounded(.up))
             }
             // Audio queued now plays out by dryAt.
-            probe.dryAt = now + .microseconds(probe.simulator.queuedByteCount * 125)
+            probe.dryAt = now + .microseconds(simulator.queuedByteCount * 125)
         }
+    }
+}
+
+/// A simulated Twilio caller (``TwilioWebSocketCaller``) that measures what it hears.
+struct LoadCaller: Sendable {
+    let caller: TwilioWebSocketCaller
+    let probe: LoadProbe
+
+    private static let silenceFrame = [UInt8](repeating: 0xFF, count: 160)
+
+    var isServerClosed: Bool { caller.isServerClosed }
+
+    /// True when the agent has started more than `replies` replies, everything it sent has
+    /// played, every mark was echoed, and it has been quiet for 300 ms.
+    func agentDone(after replies: Int) -> Bool {
+        caller.releaseDueEchoes()
+        let state = caller.state
+        let now = caller.now
+        let (count, dryAt) = probe.replies
+        return count > replies && state.queuedByteCount == 0 && state.pendingMarkNames.isEmpty
+            && now - dryAt >= .milliseconds(300)
+    }
+
+    func start() { caller.connectedAndStart() }
+
+    func stop() { caller.stop() }
+
+    /// The caller starts speaking: the agent's reply (if still playing) is over.
+    func speechStarts() { probe.speechStarts() }
+
+    /// The caller stopped speaking now.
+    func speechEnded() { probe.speechEnded(at: caller.now) }
+
+    /// Sends `frames` in real time (one per 20 ms).
+    func play(_ frames: [[UInt8]]) async throws {
+        try await caller.play(frames)
+    }
+
+    /// Sends digital silence in real time until `condition` holds (at most `seconds`).
+    func waitInSilence(seconds: Double, until condition: @escaping @Sendable () -> Bool) async throws -> Bool {
+        if condition() { return true }
+        return try await caller.play(Array(repeating: Self.silenceFrame, count: Int(seconds * 50))) { _ in condition() }
     }
 
     /// Connects to `url`, runs `script`, hangs up; returns what was measured.
@@ -144,38 +119,28 @@ final class LoadCaller: Sendable {
         logger: Logger,
         script: @escaping @Sendable (LoadCaller) async throws -> Void
     ) async -> CallMeasurement {
-        let caller = LoadCaller(callSid: callSid)
-        let started = caller.now
+        let probe = LoadProbe()
+        let started = ContinuousClock.now
         let failure = Mutex<String?>(nil)
+        let configuration = TwilioCallerSimulator.Configuration(
+            callSid: callSid, streamSid: "MZ" + callSid.dropFirst(2), recordsPlayedAudio: false
+        )
         do {
-            try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await text in caller.outgoingMessages {
-                            try await outbound.write(.text(text))
-                        }
-                    }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            if case .text(let text) = message { try caller.receive(text) }
-                        }
-                        caller.serverClosed.withLock { $0 = true }
-                    }
-                    do {
-                        try await script(caller)
-                    } catch {
-                        failure.withLock { $0 = "\(error)" }
-                    }
-                    caller.outgoing.finish()
-                    try await group.next()
-                    group.cancelAll()
+            _ = try await TwilioWebSocketCaller.call(
+                url: url, configuration: configuration, logger: logger,
+                observer: { simulator, carriedAudio, now in probe.observe(simulator, carriedAudio: carriedAudio, now: now) }
+            ) { caller in
+                do {
+                    try await script(LoadCaller(caller: caller, probe: probe))
+                } catch {
+                    failure.withLock { $0 = "\(error)" }
                 }
             }
         } catch {
             failure.withLock { $0 = $0 ?? "\(error)" }
         }
-        var measurement = caller.measurement
-        measurement.seconds = Double((caller.now - started) / .milliseconds(1)) / 1000
+        var measurement = probe.measurement
+        measurement.seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
         measurement.failure = failure.withLock { $0 }
         return measurement
     }

@@ -24,7 +24,13 @@ import TwilioMediaStreams
 /// }
 /// ```
 public final class TwilioWebSocketCaller: Sendable {
+    /// Called for every message the server sends, after the simulator processed it, with the
+    /// simulator's state, whether the message carried audio, and the simulator time. Runs
+    /// under the caller's lock: keep it short and do not call back into the caller.
+    public typealias ReceiveObserver = @Sendable (_ simulator: TwilioCallerSimulator, _ carriedAudio: Bool, _ now: Duration) -> Void
+
     private let simulator: Mutex<TwilioCallerSimulator>
+    private let observer: ReceiveObserver?
     private let outgoing: AsyncStream<String>.Continuation
     private let outgoingMessages: AsyncStream<String>
     private let origin = ContinuousClock.now
@@ -32,8 +38,9 @@ public final class TwilioWebSocketCaller: Sendable {
 
     /// Creates a caller that has not connected yet; ``call(url:configuration:headers:logger:script:)``
     /// creates and connects one.
-    public init(configuration: TwilioCallerSimulator.Configuration) {
+    public init(configuration: TwilioCallerSimulator.Configuration, observer: ReceiveObserver? = nil) {
         simulator = Mutex(TwilioCallerSimulator(configuration: configuration))
+        self.observer = observer
         (outgoingMessages, outgoing) = AsyncStream.makeStream(of: String.self)
     }
 
@@ -52,6 +59,14 @@ public final class TwilioWebSocketCaller: Sendable {
         simulator.withLock { simulator in
             for echo in simulator.advance(to: now) { outgoing.yield(echo) }
             outgoing.yield(make(&simulator))
+        }
+    }
+
+    /// Sends the mark echoes that fell due by now (marks whose audio has played).
+    public func releaseDueEchoes() {
+        let now = self.now
+        simulator.withLock { simulator in
+            for echo in simulator.advance(to: now) { outgoing.yield(echo) }
         }
     }
 
@@ -97,7 +112,9 @@ public final class TwilioWebSocketCaller: Sendable {
     private func receive(_ text: String) throws {
         let now = self.now
         try simulator.withLock { simulator in
+            let audioBefore = simulator.mediaMessagesReceived
             for echo in try simulator.receive(text, at: now) { outgoing.yield(echo) }
+            observer?(simulator, simulator.mediaMessagesReceived > audioBefore, now)
         }
     }
 
@@ -107,15 +124,17 @@ public final class TwilioWebSocketCaller: Sendable {
     ///   - configuration: The simulated call (ids, custom parameters, recording).
     ///   - headers: Extra upgrade headers, e.g. `X-Twilio-Signature`.
     ///   - logger: Logger of the WebSocket client.
+    ///   - observer: Sees every server message after the simulator processed it (see ``ReceiveObserver``).
     ///   - script: What the caller does.
     public static func call(
         url: String,
         configuration: TwilioCallerSimulator.Configuration,
         headers: HTTPFields = [:],
         logger: Logger = Logger(label: "twilio-websocket-caller"),
+        observer: ReceiveObserver? = nil,
         script: @escaping @Sendable (TwilioWebSocketCaller) async throws -> Void
     ) async throws -> TwilioCallerSimulator {
-        let caller = TwilioWebSocketCaller(configuration: configuration)
+        let caller = TwilioWebSocketCaller(configuration: configuration, observer: observer)
         var clientConfiguration = WebSocketClientConfiguration()
         clientConfiguration.additionalHeaders = headers
         try await WebSocketClient.connect(url: url, configuration: clientConfiguration, logger: logger) { inbound, outbound, _ in
