@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "call-worker", targets: ["call-worker"]),
         .executable(name: "call-demo", targets: ["CallDemo"]),
         .executable(name: "call-load", targets: ["CallLoad"]),
+        .executable(name: "call-simulator", targets: ["CallSimulator"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -173,6 +174,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/CallLoad",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "CallSimulator",
+            dependencies: [
+                "CallAudio", "CallTesting", "TwilioMediaStreams",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/CallSimulator",
             swiftSettings: strictSwift
         ),
         .executableTarget(

@@ -59,7 +59,7 @@ struct WorkerFleetProcessTests {
 
     private func run(url: String, schema: String, registry: PostgresCapacityRegistry, spool: URL) async throws {
         try await OpenAIWireServer.withRunningServer { wire in
-            let worker = try ChildWorker(environment: [
+            let worker = try ChildProcess(environment: [
                 "HOST": "127.0.0.1", "PORT": "0",
                 "OPENAI_BASE_URL": wire.baseURL, "OPENAI_API_KEY": "sk-test",
                 "MAX_CONCURRENT_CALLS": "2", "DRAIN_TIMEOUT": "1", "SPOOL_DIR": spool.path,
@@ -68,7 +68,7 @@ struct WorkerFleetProcessTests {
                 "WORKER_LABELS": "region=test", "REGISTRY_TTL": "6",
             ])
             let started = await worker.waitFor(["listening", "registered in the capacity registry"])
-            let port = started["listening"].flatMap { ChildWorker.field("port", in: $0) }.flatMap(Int.init)
+            let port = started["listening"].flatMap { ChildProcess.field("port", in: $0) }.flatMap(Int.init)
             let listening = try #require(port, "worker did not start: \(worker.output)")
             #expect(started["registered in the capacity registry"] != nil)
             #expect(!worker.output.joined().contains(":capacity@"), "the database password must not be logged")
@@ -114,8 +114,8 @@ struct WorkerFleetProcessTests {
             // Released at the end of the call, then deregistered: nothing is left in the registry.
             #expect(try await registry.workers().isEmpty)
             #expect(try await registry.usage().count(for: .client("acme")) == 0)
-            let confirmLine = worker.output.first { ChildWorker.field("msg", in: $0) == "reservation confirmed" }
-            #expect(confirmLine.flatMap { ChildWorker.field("call_sid", in: $0) } == "CA9901")
+            let confirmLine = worker.output.first { ChildProcess.field("msg", in: $0) == "reservation confirmed" }
+            #expect(confirmLine.flatMap { ChildProcess.field("call_sid", in: $0) } == "CA9901")
         }
     }
 }

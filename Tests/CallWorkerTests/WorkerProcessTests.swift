@@ -14,7 +14,7 @@ struct WorkerProcessTests {
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("call-worker-spool-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: spool) }
         try await OpenAIWireServer.withRunningServer { wire in
-            let worker = try ChildWorker(environment: [
+            let worker = try ChildProcess(environment: [
                 "HOST": "127.0.0.1", "PORT": "0",
                 "OPENAI_BASE_URL": wire.baseURL, "OPENAI_API_KEY": "sk-test-secret",
                 "MAX_CONCURRENT_CALLS": "2", "DRAIN_TIMEOUT": "2",
@@ -67,7 +67,7 @@ struct WorkerProcessTests {
             #expect(worker.logged("stopped"))
             // Every call line carries call_sid.
             let callLines = worker.output.filter { $0.contains("\"msg\":\"call ") }
-            #expect(!callLines.isEmpty && callLines.allSatisfy { ChildWorker.field("call_sid", in: $0) != nil })
+            #expect(!callLines.isEmpty && callLines.allSatisfy { ChildProcess.field("call_sid", in: $0) != nil })
 
             let files = try FileManager.default.contentsOfDirectory(at: spool, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }
             let results = try files.map { try CallResult.decode(Data(contentsOf: $0)) }

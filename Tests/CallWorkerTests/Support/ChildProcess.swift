@@ -5,18 +5,19 @@ import Synchronization
 import Glibc
 #endif
 
-/// The built `call-worker` binary as a child process: its JSON log lines as they arrive, its
-/// port, signals and its exit status. Used from one task.
-final class ChildWorker {
+/// A built executable of this package (by default `call-worker`) as a child process: its
+/// output lines as they arrive (the worker's are JSON), its port, signals and its exit status.
+/// Used from one task.
+final class ChildProcess {
     private let process = Process()
     private var lines: AsyncStream<String>.AsyncIterator
     private var exits: AsyncStream<Int32>.AsyncIterator
     /// Every line read so far.
     private(set) var output: [String] = []
 
-    /// The `call-worker` binary next to the test bundle.
-    static func binary() throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("call-worker")
+    /// A product binary next to the test bundle.
+    static func binary(_ name: String = "call-worker") throws -> URL {
+        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
         }
@@ -30,9 +31,11 @@ final class ChildWorker {
         return object[name] as? String
     }
 
-    /// Starts the worker with `environment` (and nothing else from this process's environment).
-    init(environment: [String: String]) throws {
-        process.executableURL = try Self.binary()
+    /// Starts `executable` with `arguments` and `environment` (and nothing else from this
+    /// process's environment).
+    init(_ executable: String = "call-worker", arguments: [String] = [], environment: [String: String] = [:]) throws {
+        process.executableURL = try Self.binary(executable)
+        process.arguments = arguments
         process.environment = environment
         let stdout = Pipe()
         process.standardOutput = stdout

@@ -1,0 +1,55 @@
+import CallAudio
+import CallEngine
+import CallTesting
+import Foundation
+import Testing
+
+/// The `call-simulator` executable against an in-process worker: WAV turns (mu-law 8 kHz and
+/// PCM16 16 kHz, resampled), stream parameters, DTMF, the agent WAV and the latency report.
+@Suite(.timeLimit(.minutes(2)))
+struct CallSimulatorToolTests {
+    @Test func simulatorPlaysWAVTurnsRecordsTheAgentAndReportsLatency() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("call-simulator-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Turn 1: 8 kHz mu-law WAV. Turn 2: the same kind of speech as 16 kHz PCM16.
+        let first = directory.appendingPathComponent("turn1.wav")
+        try Data(WAVFile(format: .telephony, data: SyntheticCallerAudio.speech(seconds: 1.2).flatMap { $0 }).serialized()).write(to: first)
+        let narrowband = MuLaw.decode(SyntheticCallerAudio.speech(seconds: 1.2, seed: 5).flatMap { $0 })
+        let wideband = try StreamingResampler<Int16>.resample(narrowband, from: 8000, to: 16000)
+        let second = directory.appendingPathComponent("turn2.wav")
+        try Data(WAVFile.serialize(pcm16: wideband, sampleRate: 16000)).write(to: second)
+        let agentWAV = directory.appendingPathComponent("agent.wav")
+
+        let harness = WorkerHarness()
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("First question."), ScriptedSpeechToText.transcript("Second question."))
+        harness.llm.enqueue(ScriptedLanguageModel.reply("First answer."), ScriptedLanguageModel.reply("Second answer."))
+        let (status, output, results) = try await harness.run { port in
+            let simulator = try ChildProcess("call-simulator", arguments: [
+                "--call-sid", "CA5151", "--param", "campaign=spring", "--dtmf", "7", "--wait", "15",
+                "--out", agentWAV.path, "ws://127.0.0.1:\(port)/ws/demo", first.path, second.path,
+            ])
+            let status = await simulator.exitStatus()
+            return (status, simulator.output, await harness.sink.waitForResults(1))
+        }
+        #expect(status == 0, "\(output.joined(separator: "\n"))")
+        let latencyLines = output.filter { $0.contains("latency") && $0.hasPrefix("agent:") }
+        #expect(latencyLines.count == 2)
+        #expect(latencyLines.allSatisfy { $0.contains("reply played") && $0.contains(" ms ") })
+
+        let result = try #require(results.first)
+        #expect(result.identity.callID == "CA5151")
+        #expect(result.identity.customParameters["campaign"] == "spring")
+        let callerTexts = result.transcript.compactMap { entry -> String? in
+            if case .caller(let turn) = entry { return turn.text }
+            return nil
+        }
+        #expect(callerTexts.prefix(2) == ["First question.", "Second question."])
+        #expect(result.transcript.contains { if case .dtmf(let digits, _) = $0 { digits == "7" } else { false } })
+
+        // The agent's side was recorded on the call's timeline: greeting and two replies.
+        let recorded = try WAVFile(parsing: [UInt8](Data(contentsOf: agentWAV)))
+        #expect(recorded.format == .telephony)
+        #expect(recorded.duration > 3)
+    }
+}
