@@ -13,23 +13,33 @@ import TwilioMediaStreams
 /// Upgrade-time refusals (unknown bot, capacity, signatures) and the HTTP routes.
 @Suite(.timeLimit(.minutes(2)))
 struct WorkerAdmissionTests {
-    /// A WebSocket connection attempt that must be refused before the upgrade.
-    static func expectRefusedUpgrade(_ url: String, headers: HTTPFields = [:]) async {
+    /// A WebSocket connection attempt that must be refused before the upgrade, with `status`
+    /// and a JSON body naming `reason`: checked with a raw upgrade request (the WebSocket
+    /// client only reports that the upgrade failed), then with the WebSocket client.
+    static func expectRefusedUpgrade(
+        port: Int, path: String, headers: [(String, String)] = [], status: Int, reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let response = try await RawUpgrade.attempt(port: port, path: path, headers: headers)
+        #expect(response.status == status, sourceLocation: sourceLocation)
+        #expect(response.body.contains(reason), "body: \(response.body)", sourceLocation: sourceLocation)
         var configuration = WebSocketClientConfiguration()
-        configuration.additionalHeaders = headers
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { configuration.additionalHeaders[field] = value }
+        }
         let opened = Mutex(false)
-        await #expect(throws: (any Error).self) {
-            try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "t")) { _, _, _ in
+        await #expect(throws: (any Error).self, sourceLocation: sourceLocation) {
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)\(path)", configuration: configuration, logger: Logger(label: "t")) { _, _, _ in
                 opened.withLock { $0 = true }
             }
         }
-        #expect(!opened.withLock { $0 })
+        #expect(!opened.withLock { $0 }, sourceLocation: sourceLocation)
     }
 
     @Test func unknownBotIsRejectedWith404BeforeTheUpgrade() async throws {
         let harness = WorkerHarness()
         try await harness.run { port in
-            await Self.expectRefusedUpgrade("ws://127.0.0.1:\(port)/ws/nobody")
+            try await Self.expectRefusedUpgrade(port: port, path: "/ws/nobody", status: 404, reason: "unknown bot")
             let response = try await HTTP.request(.GET, "http://127.0.0.1:\(port)/ws/nobody")
             #expect(response.status == 404)
             #expect(response.body.contains("unknown bot"))
@@ -53,8 +63,10 @@ struct WorkerAdmissionTests {
             let ready = try await HTTP.request(.GET, "http://127.0.0.1:\(port)/health/ready")
             #expect(ready.status == 503)
             #expect(ready.body.contains("full"))
-            await Self.expectRefusedUpgrade("ws://127.0.0.1:\(port)/ws/demo")
-            #expect(harness.server.statistics.document().calls.refused == 1)
+            try await Self.expectRefusedUpgrade(port: port, path: "/ws/demo", status: 503, reason: "full")
+            // Each upgrade attempt (raw and WebSocket client) was refused and counted.
+            #expect(harness.server.statistics.document().calls.refused == 2)
+            #expect(harness.server.refusedUpgrades.pendingCount == 0)
             let probe = try await HTTP.request(.GET, "http://127.0.0.1:\(port)/ws/demo")
             #expect(probe.status == 503)
             #expect(probe.body.contains("full"))
@@ -72,10 +84,10 @@ struct WorkerAdmissionTests {
         let harness = WorkerHarness(twilioAuthToken: token, publicHost: "worker.example.com")
         try await harness.run { port in
             // Forged and missing signatures: 403 before the upgrade.
-            var forgedHeaders = HTTPFields()
-            forgedHeaders[HTTPField.Name("X-Twilio-Signature")!] = "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
-            await Self.expectRefusedUpgrade("ws://127.0.0.1:\(port)/ws/demo", headers: forgedHeaders)
-            await Self.expectRefusedUpgrade("ws://127.0.0.1:\(port)/ws/demo")
+            try await Self.expectRefusedUpgrade(
+                port: port, path: "/ws/demo", headers: [("X-Twilio-Signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")],
+                status: 403, reason: "invalid signature")
+            try await Self.expectRefusedUpgrade(port: port, path: "/ws/demo", status: 403, reason: "invalid signature")
             let forged = try await HTTP.request(
                 .GET, "http://127.0.0.1:\(port)/ws/demo", headers: [("X-Twilio-Signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")])
             #expect(forged.status == 403)

@@ -37,6 +37,8 @@ public struct CallWorkerServer: Sendable {
     public var sessionConfiguration: TwilioStreamSessionConfiguration
     /// Base logger.
     public let logger: Logger
+    /// The real status of each refused WebSocket upgrade (see ``RefusedUpgradeResponses``).
+    public let refusedUpgrades = RefusedUpgradeResponses()
 
     /// Creates a server.
     public init(
@@ -114,13 +116,20 @@ public struct CallWorkerServer: Sendable {
     /// Builds the Hummingbird application.
     /// - Parameter onServerRunning: called with the bound port once the server listens.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: WorkerRequestContext.self)
         addHTTPRoutes(to: router)
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        let wsRouter = Router(context: WorkerRequestContext.self)
         addWebSocketRoute(to: wsRouter)
+        let refused = refusedUpgrades
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 17))),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter,
+                configuration: .init(
+                    http1: .init(additionalChannelHandlers: [RefusedUpgradeStatusHandler(responses: refused)]),
+                    ws: .init(maxFrameSize: 1 << 17)
+                )
+            ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-worker"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -129,7 +138,7 @@ public struct CallWorkerServer: Sendable {
 
     // MARK: Routes
 
-    private func addHTTPRoutes(to router: Router<BasicWebSocketRequestContext>) {
+    private func addHTTPRoutes(to router: Router<WorkerRequestContext>) {
         let server = self
         router.get("/health") { _, _ in
             Self.json(#"{"ok":true}"#)
@@ -202,20 +211,21 @@ public struct CallWorkerServer: Sendable {
         }
     }
 
-    private func addWebSocketRoute(to router: Router<BasicWebSocketRequestContext>) {
+    private func addWebSocketRoute(to router: Router<WorkerRequestContext>) {
         let server = self
         router.ws("/ws/:botId") { request, context in
             let botID = context.parameters.get("botId") ?? ""
-            // Refused before the upgrade: logged and counted here. hummingbird-websocket 2.8.1
-            // answers every refused upgrade with 400 and no body (the reason is in the log,
-            // `/health/ready` and a plain GET of the same URL).
-            if server.upgradeRefusal(request: request, botID: botID, logger: context.logger, record: true) != nil {
+            // Refused before the upgrade: logged and counted here, answered with the real status
+            // by RefusedUpgradeStatusHandler (hummingbird-websocket itself would send a bare 400).
+            if let refusal = server.upgradeRefusal(request: request, botID: botID, logger: context.logger, record: true) {
+                server.refuseUpgrade(refusal, channel: context.channel)
                 return .dontUpgrade
             }
             let decision = server.registry.reserve()
             guard decision == .accept else {
                 server.statistics.callRefused(reason: decision.reason)
                 context.logger.warning("refused media stream", metadata: ["bot_id": "\(botID)", "reason": "\(decision.reason)"])
+                server.refuseUpgrade(Refusal(status: .serviceUnavailable, message: decision.reason), channel: context.channel)
                 return .dontUpgrade
             }
             return .upgrade([:])
@@ -244,6 +254,10 @@ public struct CallWorkerServer: Sendable {
     private struct Refusal {
         var status: HTTPResponse.Status
         var message: String
+    }
+
+    private func refuseUpgrade(_ refusal: Refusal, channel: any Channel) {
+        refusedUpgrades.record(.init(status: refusal.status, body: Self.object(["error": refusal.message])), for: channel)
     }
 
     /// Checks bot, signature and capacity for a WebSocket upgrade. With `record` (a real upgrade
