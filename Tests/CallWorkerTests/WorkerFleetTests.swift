@@ -137,8 +137,27 @@ struct WorkerFleetTests {
         #expect(results.first?.endReason == .callerHungUp)
         let operations = registry.operations
         #expect(operations.contains("confirm CA7002"))
-        // Both release attempts were made.
+        // Both release attempts were made, then the release was kept for later.
         #expect(operations.filter { $0 == "release" }.count == 2)
+        #expect(fleet.pendingReleaseCount == 1)
+    }
+
+    @Test func aReleaseThatFailedAtCallEndIsRetriedLater() async throws {
+        let registry = RecordingCapacityRegistry()
+        let fleet = Self.membership(registry)
+        _ = try await registry.register(fleet.registration)
+        let reservation = try #require(try await registry.reserve(ReservationRequest(clientID: "acme")).reservation)
+        registry.setFailing(true)
+        await fleet.tracking(reservationID: reservation.id, callSID: "CA7010", logger: Logger(label: "t")) {}
+        #expect(fleet.pendingReleaseCount == 1)
+        // The database is still down at the next tick: kept.
+        #expect(await fleet.retryPendingReleases() == 1)
+        registry.setFailing(false)
+        #expect(try await registry.usage().count(for: .client("acme")) == 1)
+        // Back up: released, the slot is free again.
+        #expect(await fleet.retryPendingReleases() == 0)
+        #expect(try await registry.usage().count(for: .client("acme")) == 0)
+        #expect(try await registry.workers().first?.used == 0)
     }
 
     @Test func unknownOrMalformedReservationIdsDoNotStopTheCall() async throws {

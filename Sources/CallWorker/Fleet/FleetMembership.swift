@@ -29,6 +29,7 @@ public final class FleetMembership: Sendable {
     public let operationTimeout: Duration
     private let logger: Logger
     private let drainingInRegistry = Atomic<Bool>(false)
+    private let pendingReleases = Mutex<Set<UUID>>([])
     private let joined = Mutex(JoinState())
 
     private struct JoinState {
@@ -198,6 +199,33 @@ public final class FleetMembership: Sendable {
                 }
             }
         }
+        // Still held: keep it for ``retryPendingReleases()`` (every heartbeat tick), so the
+        // slot is not lost until the worker restarts.
+        pendingReleases.withLock { _ = $0.insert(reservationID) }
+        logger.warning("release deferred to the next heartbeat tick")
+    }
+
+    /// Reservations whose release failed and will be retried.
+    public var pendingReleaseCount: Int { pendingReleases.withLock { $0.count } }
+
+    /// Retries the releases that failed at call end, once each. ``FleetService`` calls it at
+    /// every heartbeat tick.
+    /// - Returns: how many are still pending.
+    @discardableResult
+    public func retryPendingReleases() async -> Int {
+        let pending = pendingReleases.withLock { $0 }
+        for reservationID in pending {
+            do {
+                let registry = self.registry
+                _ = try await bounded { () async throws(CapacityError) in try await registry.release(reservationID: reservationID) }
+                pendingReleases.withLock { _ = $0.remove(reservationID) }
+                logger.info("deferred release done", metadata: ["reservation_id": "\(reservationID)"])
+            } catch {
+                Self.countError(operation: "release")
+                logger.warning("deferred release failed again", metadata: ["reservation_id": "\(reservationID)", "error": "\(error)"])
+            }
+        }
+        return pendingReleases.withLock { $0.count }
     }
 
     /// Runs one registry operation, giving up after ``operationTimeout`` with

@@ -6,7 +6,8 @@ import ServiceLifecycle
 ///
 /// On start it registers the worker and frees whatever the registry still holds for it (a
 /// worker that just started has no calls), then heartbeats (``WorkerLease``) and reads its
-/// drain flag back at the heartbeat interval, so `/health/ready` follows an operator's drain.
+/// drain flag back at the heartbeat interval, so `/health/ready` follows an operator's drain;
+/// at the same interval it retries releases that failed at call end.
 /// On graceful shutdown it deregisters. Place it before the application and the drain service
 /// in the `ServiceGroup` (services shut down in reverse order), so the lease stays alive while
 /// calls drain and the worker leaves the registry only when its calls have ended.
@@ -80,6 +81,7 @@ public struct FleetService: Service {
                 }
                 group.addTask {
                     while !Task.isCancelled {
+                        await membership.retryPendingReleases()
                         do throws(CapacityError) {
                             try await membership.refresh()
                         } catch .cancelled {
