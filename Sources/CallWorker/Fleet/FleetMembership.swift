@@ -15,8 +15,9 @@ import Synchronization
 /// Calls without a reservation id (inbound calls routed by a load balancer) are served as
 /// before and not counted in the registry.
 ///
-/// Registry failures never stop a call: they are logged with `call_sid`, counted in
-/// `capacity_registry_errors_total{operation}`, and a held reservation lapses by itself.
+/// Registry failures never stop a call: they are logged with `call_sid` and counted in
+/// `capacity_registry_errors_total{operation}`; an unconfirmed hold lapses by itself, and a
+/// release that failed is retried at every heartbeat tick (``retryPendingReleases()``).
 public final class FleetMembership: Sendable {
     /// The registry.
     public let registry: any CapacityRegistry
@@ -45,8 +46,8 @@ public final class FleetMembership: Sendable {
     /// - Parameters:
     ///   - registry: The fleet's registry.
     ///   - registration: This worker's id, stream URL, slot count, labels and TTL.
-    ///   - releaseAttempts: Tries for a release that fails (a database blip at call end would
-    ///     otherwise keep the slot busy until the worker restarts).
+    ///   - releaseAttempts: Tries for a release at call end before it is left to
+    ///     ``retryPendingReleases()``.
     ///   - operationTimeout: Longest wait for one registry operation.
     ///   - logger: Logger for registry events.
     public init(
