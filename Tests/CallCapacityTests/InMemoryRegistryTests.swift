@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The shared behaviour suite against ``InMemoryCapacityRegistry`` with a manual clock.
-@Suite("In-memory registry")
+@Suite("In-memory registry", .timeLimit(.minutes(2)))
 struct InMemoryRegistryTests {
     @Test func reserveConfirmRelease() async throws { try await RegistryBehaviours.reserveConfirmRelease(InMemoryHarness()) }
     @Test func fullFleetAnswersNoCapacity() async throws { try await RegistryBehaviours.fullFleetAnswersNoCapacity(InMemoryHarness()) }

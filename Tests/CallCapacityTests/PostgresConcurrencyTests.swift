@@ -6,7 +6,7 @@ import Testing
 /// The concurrency proof: many reservers hammer one fleet on a real server; after every step a
 /// query checks that no worker holds more live reservations + calls than slots and no quota is
 /// exceeded, and an independent ledger of confirmed calls checks that no slot is handed out twice.
-@Suite("PostgreSQL concurrency proof", .enabled(if: TestDatabase.shouldRun, TestDatabase.skipReason))
+@Suite("PostgreSQL concurrency proof", .timeLimit(.minutes(2)), .enabled(if: TestDatabase.shouldRun, TestDatabase.skipReason))
 struct PostgresConcurrencyTests {
     static let workerCount = 4
     static let slotsPerWorker = 5

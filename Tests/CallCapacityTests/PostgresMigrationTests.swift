@@ -4,7 +4,7 @@ import PostgresNIO
 import Testing
 
 /// Schema creation and migration against a real server.
-@Suite("PostgreSQL migrations", .enabled(if: TestDatabase.shouldRun, TestDatabase.skipReason))
+@Suite("PostgreSQL migrations", .timeLimit(.minutes(2)), .enabled(if: TestDatabase.shouldRun, TestDatabase.skipReason))
 struct PostgresMigrationTests {
     private func versions(_ harness: PostgresHarness) async throws -> [Int] {
         var result: [Int] = []

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The shared behaviour suite against ``PostgresCapacityRegistry`` on a real server.
-@Suite("PostgreSQL registry", .enabled(if: TestDatabase.shouldRun, TestDatabase.skipReason))
+@Suite("PostgreSQL registry", .timeLimit(.minutes(2)), .enabled(if: TestDatabase.shouldRun, TestDatabase.skipReason))
 struct PostgresRegistryTests {
     @Test func reserveConfirmRelease() async throws { try await TestDatabase.withRegistry { try await RegistryBehaviours.reserveConfirmRelease($0) } }
     @Test func fullFleetAnswersNoCapacity() async throws { try await TestDatabase.withRegistry { try await RegistryBehaviours.fullFleetAnswersNoCapacity($0) } }

@@ -6,7 +6,7 @@ import Testing
 
 @testable import CallEngine
 
-@Suite("Call conversation")
+@Suite("Call conversation", .timeLimit(.minutes(2)))
 struct ConversationTests {
     @Test("a hang-up that arrives before run() starts ends the call without a greeting or an illegal transition")
     func hangUpBeforeRun() async throws {

@@ -52,7 +52,7 @@ final class WebhookReceiver: Sendable {
     }
 }
 
-@Suite("Post-call results")
+@Suite("Post-call results", .timeLimit(.minutes(2)))
 struct ResultDeliveryTests {
     static func result(_ id: String) -> CallResult {
         CallResult(

@@ -5,7 +5,7 @@ import SpeechServices
 import Synchronization
 import Testing
 
-@Suite("TTS cache and fallback over the wire")
+@Suite("TTS cache and fallback over the wire", .timeLimit(.minutes(2)))
 struct OpenAICacheAndFallbackWireTests {
     @Test("a pre-warmed phrase is served from the cache with no HTTP request")
     func prewarmedPhraseNoRequest() async throws {

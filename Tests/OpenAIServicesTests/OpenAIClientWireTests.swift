@@ -6,7 +6,7 @@ import OpenAIServices
 import SpeechServices
 import Testing
 
-@Suite("OpenAI clients against the local wire server")
+@Suite("OpenAI clients against the local wire server", .timeLimit(.minutes(2)))
 struct OpenAIClientWireTests {
     @Test("transcription uploads a multipart WAV with model, language and prompt")
     func transcription() async throws {

@@ -4,7 +4,7 @@ import OpenAIServices
 import SpeechServices
 import Testing
 
-@Suite("Fault injection on the wire: error mapping, retries, timeouts")
+@Suite("Fault injection on the wire: error mapping, retries, timeouts", .timeLimit(.minutes(2)))
 struct OpenAIFaultInjectionTests {
     /// A resilient chat model on `server` with a manual clock and no stage timeouts.
     func resilientChat(_ server: OpenAIWireServer, clock: ManualClock, attempts: Int = 3) -> ResilientLanguageModel {
@@ -115,11 +115,16 @@ struct OpenAIFaultInjectionTests {
             #expect(text(of: events) == "Sure. What time would you like?")
             #expect(server.requestCount(for: .chatCompletions) == 2)
 
-            // Reset after two text deltas: the caller already has text, so no retry.
-            server.enqueue(.resetMidStream(afterParts: 3), for: .chatCompletions)
+            // Reset after two text deltas: the caller already has text, so no retry. The
+            // server resets only once the test has both deltas (a reset can drop bytes in flight).
+            let deltasReceived = WireSignal()
+            server.enqueue(.resetMidStream(afterParts: 3, when: deltasReceived), for: .chatCompletions)
             var received: [LLMEvent] = []
             do {
-                for try await event in resilientChat(server, clock: clock).stream(chatRequest, context: callContext) { received.append(event) }
+                for try await event in resilientChat(server, clock: clock).stream(chatRequest, context: callContext) {
+                    received.append(event)
+                    if text(of: received) == "Sure. What " { deltasReceived.fire() }
+                }
                 Issue.record("expected a connection error")
             } catch let error as ProviderError {
                 #expect(error.kind == .connection)
@@ -132,12 +137,16 @@ struct OpenAIFaultInjectionTests {
     @Test("a partially streamed TTS answer is not retried")
     func ttsPartialNotRetried() async throws {
         try await withWireServer { server in
-            server.enqueue(.resetMidStream(afterParts: 1), for: .speech)
+            let firstPartReceived = WireSignal()
+            server.enqueue(.resetMidStream(afterParts: 1, when: firstPartReceived), for: .speech)
             let clock = ManualClock()
             let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: ResiliencePolicy(timeouts: .none), clock: clock)
             var bytes = 0
             do {
-                for try await chunk in tts.synthesize(SpeechSynthesisRequest(text: "A longer sentence to speak."), context: callContext) { bytes += chunk.bytes.count }
+                for try await chunk in tts.synthesize(SpeechSynthesisRequest(text: "A longer sentence to speak."), context: callContext) {
+                    bytes += chunk.bytes.count
+                    if bytes >= 4800 { firstPartReceived.fire() }
+                }
                 Issue.record("expected an error")
             } catch let error as ProviderError {
                 #expect(error.kind == .connection)

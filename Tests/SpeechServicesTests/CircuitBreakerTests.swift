@@ -3,7 +3,7 @@ import SpeechServices
 import Synchronization
 import Testing
 
-@Suite("Circuit breaker")
+@Suite("Circuit breaker", .timeLimit(.minutes(2)))
 struct CircuitBreakerTests {
     let descriptor = ProviderDescriptor(name: "p", model: "m")
 

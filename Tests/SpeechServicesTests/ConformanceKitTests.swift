@@ -2,7 +2,7 @@ import CallTesting
 import SpeechServices
 import Testing
 
-@Suite("Provider conformance kit")
+@Suite("Provider conformance kit", .timeLimit(.minutes(2)))
 struct ConformanceKitTests {
     @Test("scripted providers conform")
     func scriptedProvidersConform() async {

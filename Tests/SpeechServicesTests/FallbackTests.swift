@@ -3,7 +3,7 @@ import SpeechServices
 import Synchronization
 import Testing
 
-@Suite("Fallback chains")
+@Suite("Fallback chains", .timeLimit(.minutes(2)))
 struct FallbackTests {
     let request = ChatRequest(messages: [.user("hi")])
 

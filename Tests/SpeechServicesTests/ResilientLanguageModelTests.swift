@@ -2,7 +2,7 @@ import CallTesting
 import SpeechServices
 import Testing
 
-@Suite("Resilient wrapper: retries, partial output, breaker, timeouts")
+@Suite("Resilient wrapper: retries, partial output, breaker, timeouts", .timeLimit(.minutes(2)))
 struct ResilientLanguageModelTests {
     func text(_ events: [LLMEvent]) -> String {
         events.compactMap { event -> String? in

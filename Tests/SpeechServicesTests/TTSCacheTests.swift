@@ -3,7 +3,7 @@ import Foundation
 import SpeechServices
 import Testing
 
-@Suite("TTS cache")
+@Suite("TTS cache", .timeLimit(.minutes(2)))
 struct TTSCacheTests {
     let context = ProviderCallContext(callSID: "CA-cache")
 

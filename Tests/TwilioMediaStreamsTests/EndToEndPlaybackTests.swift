@@ -4,7 +4,7 @@ import TwilioMediaStreams
 
 /// The whole Twilio side in virtual time: the caller simulator plays Twilio, the session
 /// parses what it sends, and TwilioOutboundPlayback paces agent audio back. No sleeps.
-@Suite("Simulated call in virtual time")
+@Suite("Simulated call in virtual time", .timeLimit(.minutes(2)))
 struct EndToEndPlaybackTests {
     struct Call {
         var simulator = TwilioCallerSimulator()

@@ -332,6 +332,7 @@ public final class OpenAIWireServer: Sendable {
                 if behavior.firstPartDelay > .zero { try await gate.pause(behavior.firstPartDelay) }
                 for (index, part) in parts.enumerated() {
                     if index == behavior.interruptAfterParts {
+                        if let signal = behavior.interruptWhen { await signal.wait(orUntil: gate) }
                         switch behavior.interruption {
                         case .reset:
                             throw ServerError.injectedReset

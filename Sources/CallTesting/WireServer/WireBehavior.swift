@@ -45,6 +45,8 @@ public struct WireBehavior: Sendable {
     public var interruptAfterParts: Int?
     /// The interruption applied after ``interruptAfterParts`` parts.
     public var interruption: Interruption
+    /// When set, the interruption waits until this signal fires (the test saw the parts before it).
+    public var interruptWhen: WireSignal?
 
     /// Creates a behavior.
     public init(
@@ -54,7 +56,8 @@ public struct WireBehavior: Sendable {
         firstPartDelay: Duration = .zero,
         partInterval: Duration = .zero,
         interruptAfterParts: Int? = nil,
-        interruption: Interruption = .reset
+        interruption: Interruption = .reset,
+        interruptWhen: WireSignal? = nil
     ) {
         self.body = body
         self.headers = headers
@@ -63,6 +66,7 @@ public struct WireBehavior: Sendable {
         self.partInterval = partInterval
         self.interruptAfterParts = interruptAfterParts
         self.interruption = interruption
+        self.interruptWhen = interruptWhen
     }
 
     /// The endpoint's normal answer.
@@ -103,8 +107,11 @@ public struct WireBehavior: Sendable {
     }
 
     /// The normal answer, cut by an abrupt connection close after `parts` body parts.
-    public static func resetMidStream(afterParts parts: Int, body: Body = .success) -> WireBehavior {
-        WireBehavior(body, interruptAfterParts: parts, interruption: .reset)
+    ///
+    /// With `signal`, the close waits until the test fires it, so the client is known to
+    /// have received the parts (a reset can otherwise drop data still in flight).
+    public static func resetMidStream(afterParts parts: Int, body: Body = .success, when signal: WireSignal? = nil) -> WireBehavior {
+        WireBehavior(body, interruptAfterParts: parts, interruption: .reset, interruptWhen: signal)
     }
 
     /// Sends the head, then nothing until the server shuts down or the client gives up.
