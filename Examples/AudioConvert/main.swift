@@ -21,15 +21,8 @@ let outputDirectory = arguments.count >= 3 ? arguments[2] : "."
 do {
     let input = try WAVFile(parsing: [UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[1]))))
     print("input     \(input.format), \(String(format: "%.2f", input.duration)) s")
-    var samples = input.pcm16Samples()
-    if input.format.channels == 2 {
-        // Down-mix to mono: phone lines are mono.
-        let stereo = samples
-        samples = stride(from: 0, to: stereo.count - 1, by: 2).map { (index: Int) -> Int16 in
-            let mixed: Int = (Int(stereo[index]) + Int(stereo[index + 1])) / 2
-            return Int16(mixed)
-        }
-    }
+    // Down-mixed to mono: phone lines are mono.
+    let samples = input.monoPCM16Samples()
     print("          \(levels(samples))")
 
     // To the phone line: resample to 8 kHz (low-latency telephony filter), then mu-law.

@@ -92,14 +92,7 @@ func loadTurn(_ path: String) throws -> [[UInt8]] {
         if wav.format == .telephony {
             codes = wav.data
         } else {
-            var samples = wav.pcm16Samples()
-            if wav.format.channels == 2 {
-                let stereo = samples
-                samples = stride(from: 0, to: stereo.count - 1, by: 2).map { (index: Int) -> Int16 in
-                    let mixed: Int = (Int(stereo[index]) + Int(stereo[index + 1])) / 2
-                    return Int16(mixed)
-                }
-            }
+            let samples = wav.monoPCM16Samples()
             let rate = Double(wav.format.sampleRate)
             let narrowband = rate == 8000 ? samples : try StreamingResampler<Int16>.resample(samples, from: rate, to: 8000)
             codes = MuLaw.encode(narrowband)

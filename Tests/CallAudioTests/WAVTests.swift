@@ -48,6 +48,17 @@ struct WAVTests {
         #expect(parsed.pcm16Samples() == [8, -8, 1008, -1008])
     }
 
+    @Test("down-mixes to mono by averaging each frame's channels, without overflow")
+    func monoDownmix() throws {
+        let stereo = try WAVFile(pcm16: [1000, 3000, -2000, -4001, 32767, 32767, -32768, -32768, 32767, -32768], sampleRate: 16000, channels: 2)
+        #expect(stereo.monoPCM16Samples() == [2000, -3000, 32767, -32768, 0])
+        let mono = try WAVFile(pcm16: [5, -5, 7], sampleRate: 8000)
+        #expect(mono.monoPCM16Samples() == mono.pcm16Samples())
+        // G.711 stereo is decoded first: A-law 0xD5 / 0x55 decode to 8 / -8.
+        let aLaw = try WAVFile(format: AudioFormat(encoding: .aLaw, sampleRate: 8000, channels: 2), data: [0xD5, 0x55, 0xD5, 0xD5])
+        #expect(aLaw.monoPCM16Samples() == [0, 8])
+    }
+
     @Test("skips unknown chunks, including odd-sized ones with a pad byte")
     func skipsUnknown() throws {
         var bytes = Array(Self.pcmExample[0..<36])

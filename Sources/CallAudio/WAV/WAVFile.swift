@@ -66,6 +66,23 @@ public struct WAVFile: Hashable, Sendable {
         }
     }
 
+    /// The samples as mono linear PCM16: each frame's channels averaged (phone lines are
+    /// mono), decoding G.711 if needed. Mono files give the same as ``pcm16Samples()``.
+    public func monoPCM16Samples() -> [Int16] {
+        let samples = pcm16Samples()
+        let channels = format.channels
+        guard channels > 1 else { return samples }
+        let frames = samples.count / channels
+        return [Int16](unsafeUninitializedCapacity: frames) { buffer, initialized in
+            for frame in 0..<frames {
+                var sum = 0
+                for channel in 0..<channels { sum += Int(samples[frame * channels + channel]) }
+                buffer[frame] = Int16(sum / channels)
+            }
+            initialized = frames
+        }
+    }
+
     /// The complete file: header followed by the data chunk.
     public func serialized() -> [UInt8] {
         var out = WAVHeader.bytes(format: format, dataSize: data.count)

@@ -12,6 +12,7 @@ final class ChildProcess {
     private let process = Process()
     private var lines: AsyncStream<String>.AsyncIterator
     private var exits: AsyncStream<Int32>.AsyncIterator
+    private let exitContinuation: AsyncStream<Int32>.Continuation
     /// Every line read so far.
     private(set) var output: [String] = []
 
@@ -42,6 +43,7 @@ final class ChildProcess {
         lines = LineReader(stdout.fileHandleForReading).lines.makeAsyncIterator()
         let (exitStream, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
         exits = exitStream.makeAsyncIterator()
+        self.exitContinuation = exitContinuation
         process.terminationHandler = { process in
             exitContinuation.yield(process.terminationStatus)
             exitContinuation.finish()
@@ -73,11 +75,27 @@ final class ChildProcess {
         kill(process.processIdentifier, signal)
     }
 
-    /// Reads the rest of the output and returns the exit status.
-    func exitStatus() async -> Int32? {
+    /// Reads the rest of the output and returns the exit status. A child still running after
+    /// `limit` is killed (SIGKILL, noted as the last output line), so a stuck child fails its
+    /// test with its output instead of hanging the whole run.
+    func exitStatus(within limit: Duration = .seconds(60)) async -> Int32? {
+        let pid = process.processIdentifier
+        let exitContinuation = self.exitContinuation
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            kill(pid, SIGKILL)
+            // Should the termination never be reported, give up on the status too.
+            try await Task.sleep(for: .seconds(5))
+            exitContinuation.finish()
+        }
+        defer { watchdog.cancel() }
         while let line = await lines.next() { output.append(line) }
+        let status = await exits.next()
+        if status == nil || (process.terminationReason == .uncaughtSignal && status == SIGKILL) {
+            output.append("[test] child \(pid) still running after \(limit): killed")
+        }
         if ProcessInfo.processInfo.environment["WORKER_TEST_PRINT_LOG"] != nil { print(output.joined(separator: "\n")) }
-        return await exits.next()
+        return status
     }
 
     /// Whether some line so far has the log message `message`.
@@ -86,23 +104,29 @@ final class ChildProcess {
     }
 }
 
-/// Lines of a child's stdout as an async stream.
+/// Lines of a child's stdout as an async stream, read by a dedicated thread with blocking
+/// `read(2)` until end of file (Foundation's `readabilityHandler` is not relied on for EOF).
 final class LineReader: Sendable {
     let lines: AsyncStream<String>
 
     init(_ handle: FileHandle) {
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         self.lines = lines
-        let box = PendingBox()
-        handle.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
+        let descriptor = handle.fileDescriptor
+        let thread = Thread {
+            let box = PendingBox()
+            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                for line in box.append(Data(buffer[0..<count])) { continuation.yield(line) }
             }
-            for line in box.append(data) { continuation.yield(line) }
+            withExtendedLifetime(handle) {}
+            continuation.finish()
         }
+        thread.name = "child-process-stdout"
+        thread.start()
     }
 }
 
