@@ -97,8 +97,9 @@ struct WorkerFleetProcessTests {
                 }
             }
             for await _ in confirmed { break }
-            let active = try await WorkerFleetTests.eventually { try await registry.worker("proc-w1")?.active == 1 }
-            #expect(active)
+            // The worker logs the confirmation once the registry has it.
+            #expect(await worker.waitFor(["reservation confirmed"])["reservation confirmed"] != nil)
+            #expect(try await registry.worker("proc-w1")?.active == 1)
 
             worker.signal(SIGTERM)
             await worker.waitFor(["marked draining in the capacity registry"])

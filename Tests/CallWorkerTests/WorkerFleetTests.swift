@@ -21,16 +21,6 @@ struct WorkerFleetTests {
         )
     }
 
-    /// Waits until `condition` holds, checking every 10 ms, for at most `timeout`.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await condition()
-    }
-
     @Test func reservedCallIsConfirmedOnStartAndReleasedWhenItEnds() async throws {
         let registry = RecordingCapacityRegistry()
         let fleet = Self.membership(registry)
@@ -49,10 +39,8 @@ struct WorkerFleetTests {
             ) { caller in
                 caller.connectedAndStart()
                 // While the call runs the reservation is an active call on this worker.
-                let confirmed = try await Self.eventually {
-                    try await registry.workers().first?.active == 1
-                }
-                #expect(confirmed)
+                await registry.waitUntilCompleted("confirm CA7001")
+                #expect(try await registry.workers().first?.active == 1)
                 #expect(try await registry.workers().first?.reserved == 0)
                 #expect(try await registry.usage().count(for: .campaign("spring")) == 1)
                 let heard = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
@@ -64,8 +52,8 @@ struct WorkerFleetTests {
             }
             let results = await harness.sink.waitForResults(1)
             // Released when the call ended: nothing live is left for the client.
-            let released = try await Self.eventually { try await registry.usage().count(for: .client("acme")) == 0 }
-            #expect(released)
+            await registry.waitUntilCompleted("release")
+            #expect(try await registry.usage().count(for: .client("acme")) == 0)
             let status = try #require(try await registry.workers().first)
             #expect(status.used == 0)
             return results

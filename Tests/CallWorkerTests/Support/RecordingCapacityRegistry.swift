@@ -20,6 +20,35 @@ final class RecordingCapacityRegistry: CapacityRegistry {
         if failing.withLock({ $0 }) { throw .database(message: "connection refused (test)") }
     }
 
+    private struct Completions {
+        var done: [String] = []
+        var waiters: [(operation: String, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+    private let completions = Mutex(Completions())
+
+    /// Suspends until `operation` (as in ``operations``) has completed successfully at least
+    /// once: its effect is visible in the registry. Bound it with the suite's time limit.
+    func waitUntilCompleted(_ operation: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = completions.withLock { state -> Bool in
+                if state.done.contains(operation) { return true }
+                state.waiters.append((operation, continuation))
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func completed(_ operation: String) {
+        let ready = completions.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.done.append(operation)
+            let ready = state.waiters.filter { $0.operation == operation }.map(\.continuation)
+            state.waiters.removeAll { $0.operation == operation }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
     func register(_ registration: WorkerRegistration) async throws(CapacityError) -> Date {
         try record("register \(registration.workerID)")
         return try await base.register(registration)
@@ -46,12 +75,16 @@ final class RecordingCapacityRegistry: CapacityRegistry {
 
     func confirm(reservationID: UUID, callSID: String?) async throws(CapacityError) -> ActiveCall {
         try record("confirm \(callSID ?? "-")")
-        return try await base.confirm(reservationID: reservationID, callSID: callSID)
+        let call = try await base.confirm(reservationID: reservationID, callSID: callSID)
+        completed("confirm \(callSID ?? "-")")
+        return call
     }
 
     func release(reservationID: UUID) async throws(CapacityError) -> Bool {
         try record("release")
-        return await base.release(reservationID: reservationID)
+        let released = await base.release(reservationID: reservationID)
+        completed("release")
+        return released
     }
 
     func setDraining(workerID: String, _ draining: Bool) async throws(CapacityError) {
