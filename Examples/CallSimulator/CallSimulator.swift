@@ -7,7 +7,7 @@
 //   call-simulator --dtmf 12# --param reservation_id=... --out agent.wav URL FILE...
 //
 // Each file is one caller turn: the simulator waits until the agent has finished speaking
-// (everything played, every mark echoed, 300 ms quiet; at most --wait seconds), then plays the
+// (everything played, every mark echoed, --quiet-ms of quiet; at most --wait seconds), then plays the
 // file, then sends line noise until the agent's reply has played. WAV input at any rate is
 // resampled to 8 kHz (libsoxr) and mu-law encoded; `.ulaw`/`.raw`/`.mulaw` files are raw 8 kHz
 // mu-law bytes.
@@ -28,6 +28,7 @@ struct Options {
     var dtmf: String?
     var output = "agent.wav"
     var wait = 20.0
+    var quiet = Duration.milliseconds(800)
     var twilioAuthToken: String?
     var signedURL: String?
 
@@ -39,6 +40,8 @@ struct Options {
       --dtmf DIGITS        keys pressed after the last turn, one per 200 ms
       --out PATH           WAV of what the agent said, on the call's timeline (default agent.wav)
       --wait SECONDS       longest wait for the agent to finish a reply (default 20)
+      --quiet-ms MS        quiet after the last agent audio (all played, all marks echoed) that ends a reply
+                           (default 800; raise it if the agent's speech pauses longer between sentences)
       --twilio-auth-token T  sign the upgrade with X-Twilio-Signature (as Twilio does)
       --signed-url URL     the wss:// URL to sign (default: the URL with ws -> wss)
     """
@@ -62,6 +65,9 @@ struct Options {
             case "--wait":
                 guard let seconds = Double(try value(argument)), seconds > 0 else { throw SimulatorError("--wait expects seconds > 0") }
                 options.wait = seconds
+            case "--quiet-ms":
+                guard let milliseconds = Int(try value(argument)), milliseconds >= 0 else { throw SimulatorError("--quiet-ms expects milliseconds >= 0") }
+                options.quiet = .milliseconds(milliseconds)
             case "--twilio-auth-token": options.twilioAuthToken = try value(argument)
             case "--signed-url": options.signedURL = try value(argument)
             case "-h", "--help": throw SimulatorError(usage)
@@ -162,6 +168,7 @@ struct CallSimulator {
         )
         let clock = ReplyClock()
         let wait = options.wait
+        let quiet = options.quiet
         print("call-simulator: call \(options.callSid) -> \(options.url), \(turns.count) caller turn(s)")
         let final = try await TwilioWebSocketCaller.call(
             url: options.url, configuration: configuration, headers: headers,
@@ -172,7 +179,7 @@ struct CallSimulator {
                 caller.releaseDueEchoes()
                 let state = caller.state
                 return state.mediaMessagesReceived > 0 && state.queuedByteCount == 0 && state.pendingMarkNames.isEmpty
-                    && caller.now - clock.lastAudio >= .milliseconds(300)
+                    && caller.now - clock.lastAudio >= quiet
             }
             let greeted = try await caller.waitInSilence(seconds: wait) { _ in agentDone() }
             print(greeted ? "agent:  greeting played" : "agent:  no greeting within \(Int(wait)) s")

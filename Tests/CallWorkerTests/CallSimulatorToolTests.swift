@@ -25,7 +25,7 @@ struct CallSimulatorToolTests {
         harness.llm.enqueue(ScriptedLanguageModel.reply("First answer."))
         let (status, output, results) = try await harness.run { port in
             let simulator = try ChildProcess("call-simulator", arguments: [
-                "--call-sid", "CA5151", "--param", "campaign=spring", "--dtmf", "7", "--wait", "15",
+                "--call-sid", "CA5151", "--param", "campaign=spring", "--dtmf", "7", "--wait", "15", "--quiet-ms", "500",
                 "--out", agentWAV.path, "ws://127.0.0.1:\(port)/ws/demo", turn.path,
             ])
             let status = await simulator.exitStatus()
