@@ -105,6 +105,20 @@ struct OpenAIClientWireTests {
             #expect(json["voice"] as? String == "nova")
             #expect(json["speed"] as? Double == 1.25)
             #expect(json["model"] as? String == "gpt-4o-mini-tts")
+            #expect(json["instructions"] == nil)
+        }
+    }
+
+    @Test("the speech request body escapes any text: quotes, backslashes, control characters, non-ASCII")
+    func speechBodyEscaping() async throws {
+        try await withWireServer { server in
+            let text = "She said \"10\\20 </b>\"\nthen\ttabbed \u{1} caf\u{E9} \u{1F4DE}"
+            let request = SpeechSynthesisRequest(text: text, voice: "alloy", instructions: "Warm;\n \"friendly\"")
+            _ = try await makeClient(server).speechSynthesizer.synthesize(request, context: callContext).collect()
+            let json = try #require(server.requests(for: .speech).first?.json)
+            #expect(json["input"] as? String == text)
+            #expect(json["instructions"] as? String == "Warm;\n \"friendly\"")
+            #expect(json["speed"] == nil)
         }
     }
 

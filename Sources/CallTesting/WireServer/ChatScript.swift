@@ -1,3 +1,4 @@
+import Foundation
 import SpeechServices
 
 /// What a scripted chat completion streams: text deltas and/or tool calls, the finish
@@ -79,26 +80,12 @@ public struct ChatScript: Sendable, Equatable {
     }
 }
 
-/// JSON string escaping for the wire server's hand-built bodies.
+/// JSON string literals for the wire server's hand-built bodies (JSONEncoder does the escaping).
 enum JSONText {
     static func string(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = (try? encoder.encode(value)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import Logging
 import SpeechServices
@@ -57,34 +58,29 @@ public struct OpenAISpeechSynthesizer: TextToSpeech {
         }
     }
 
-    static func encode(_ request: SpeechSynthesisRequest, voice: String, configuration: OpenAIConfiguration) -> [UInt8] {
-        var json = "{\"model\":\(jsonString(configuration.speechModel)),\"input\":\(jsonString(request.text))"
-        json += ",\"voice\":\(jsonString(voice)),\"response_format\":\"pcm\""
-        if let speed = request.speed ?? configuration.speechSpeed { json += ",\"speed\":\(speed)" }
-        if let instructions = request.instructions { json += ",\"instructions\":\(jsonString(instructions))" }
-        json += "}"
-        return Array(json.utf8)
+    /// The `/audio/speech` request body.
+    private struct Body: Encodable {
+        var model: String
+        var input: String
+        var voice: String
+        var responseFormat = "pcm"
+        var speed: Double?
+        var instructions: String?
+
+        enum CodingKeys: String, CodingKey {
+            case model, input, voice, speed, instructions
+            case responseFormat = "response_format"
+        }
     }
 
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    static func jsonString(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
+    static func encode(_ request: SpeechSynthesisRequest, voice: String, configuration: OpenAIConfiguration) -> [UInt8] {
+        let body = Body(
+            model: configuration.speechModel, input: request.text, voice: voice,
+            speed: request.speed ?? configuration.speechSpeed, instructions: request.instructions
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings and doubles always encode; the fallback is unreachable.
+        return (try? Array(encoder.encode(body))) ?? []
     }
 }
