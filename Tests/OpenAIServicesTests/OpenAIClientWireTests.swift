@@ -119,6 +119,15 @@ struct OpenAIClientWireTests {
             #expect(json["input"] as? String == text)
             #expect(json["instructions"] as? String == "Warm;\n \"friendly\"")
             #expect(json["speed"] == nil)
+
+            // A speed JSON cannot carry is a typed error, not a request.
+            do {
+                _ = try await makeClient(server).speechSynthesizer.synthesize(SpeechSynthesisRequest(text: "Hi", speed: .nan), context: callContext).collect()
+                Issue.record("expected an invalid-request error")
+            } catch let error as ProviderError {
+                #expect(error.kind == .invalidRequest)
+            }
+            #expect(server.requestCount(for: .speech) == 1)
         }
     }
 

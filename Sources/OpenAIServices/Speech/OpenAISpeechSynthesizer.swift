@@ -35,7 +35,7 @@ public struct OpenAISpeechSynthesizer: TextToSpeech {
                     message: "speech input of \(request.text.count) characters exceeds \(Self.maxInputCharacters)"
                 )
             }
-            let body = Self.encode(request, voice: voice, configuration: configuration)
+            let body = try Self.encode(request, voice: voice, configuration: configuration, provider: transport.provider)
             let response = try await transport.post(
                 path: "/audio/speech", contentType: "application/json", body: body, accept: "application/octet-stream", logger: context.logger
             )
@@ -73,14 +73,20 @@ public struct OpenAISpeechSynthesizer: TextToSpeech {
         }
     }
 
-    static func encode(_ request: SpeechSynthesisRequest, voice: String, configuration: OpenAIConfiguration) -> [UInt8] {
+    static func encode(
+        _ request: SpeechSynthesisRequest, voice: String, configuration: OpenAIConfiguration, provider: String
+    ) throws(ProviderError) -> [UInt8] {
         let body = Body(
             model: configuration.speechModel, input: request.text, voice: voice,
             speed: request.speed ?? configuration.speechSpeed, instructions: request.instructions
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Strings and doubles always encode; the fallback is unreachable.
-        return (try? Array(encoder.encode(body))) ?? []
+        do {
+            return Array(try encoder.encode(body))
+        } catch {
+            // Only a non-finite speed fails to encode.
+            throw ProviderError(.invalidRequest, provider: provider, message: "speech request cannot be encoded: \(error)")
+        }
     }
 }
