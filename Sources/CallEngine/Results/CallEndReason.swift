@@ -20,4 +20,14 @@ public enum CallEndReason: String, Sendable, Hashable, Codable {
     case transportError = "transport_error"
     /// The call task was cancelled.
     case cancelled
+    /// The carrier never sent `start` within the deadline after the WebSocket upgrade.
+    case startTimeout = "start_timeout"
+    /// The carrier stopped sending media (it streams continuously, silence included).
+    case mediaTimeout = "media_timeout"
+    /// The peer stopped reading: an outbound write did not complete within its deadline.
+    case writeTimeout = "write_timeout"
+    /// The stream was refused after `start` (forged or replayed stream token, bad ids).
+    case unauthorized
+    /// The worker died during the call; this is the last checkpoint, delivered after restart.
+    case workerLost = "worker_lost"
 }

@@ -34,6 +34,11 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// ``FleetConfiguration``); nil runs the worker alone.
     public var fleet: FleetConfiguration?
 
+    /// The worker's default total drain budget after SIGTERM: waiting for calls, the goodbye
+    /// and the force-end all fit in it. 50 s fits the orchestrator budget of 60 s with a 5 s
+    /// preStop sleep and 5 s to spare (the Kubernetes manifests are checked against it).
+    public static let defaultDrainBudget: Duration = .seconds(50)
+
     /// Creates a configuration with defaults.
     public init(
         host: String = "0.0.0.0",
