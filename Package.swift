@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SpeechServices", targets: ["SpeechServices"]),
         .library(name: "OpenAIServices", targets: ["OpenAIServices"]),
         .library(name: "CallEngine", targets: ["CallEngine"]),
+        .library(name: "TwilioCallAdapter", targets: ["TwilioCallAdapter"]),
         .library(name: "CallTesting", targets: ["CallTesting"]),
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
@@ -98,6 +99,15 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "TwilioCallAdapter",
+            dependencies: [
+                "CallAudio", "CallEngine", "TwilioMediaStreams",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "CallTesting",
             dependencies: [
                 "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
@@ -131,7 +141,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
-                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "CallCapacity",
+                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -245,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
-                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio", "CallCapacity",
+                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -260,9 +270,18 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "TwilioCallAdapterTests",
+            dependencies: [
+                "TwilioCallAdapter", "CallEngine", "CallTesting", "CallAudio", "TwilioMediaStreams", "SpeechServices",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "TwilioMediaStreamsTests",
             dependencies: [
-                "TwilioMediaStreams",
+                "TwilioMediaStreams", "CallTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

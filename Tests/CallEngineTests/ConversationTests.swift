@@ -56,9 +56,9 @@ struct ConversationTests {
         let second = harness.llm.requests[1].messages
         #expect(second.map(\.role) == [.system, .assistant, .user, .assistant, .user])
         #expect(second[3].content == "Sure. What day works for you?")
-        // Audio left as whole 160-byte frames, each reply followed by marks.
-        let audio = harness.carrier.commands.compactMap { if case .audio(let bytes) = $0 { bytes } else { nil } }
-        #expect(!audio.isEmpty && audio.allSatisfy { $0.count % 160 == 0 })
+        // Audio left as PCM16 at the TTS's rate (the carrier adapter encodes it), each reply followed by marks.
+        let audio = harness.carrier.commands.compactMap { if case .audio(let pcm) = $0 { pcm } else { nil } }
+        #expect(!audio.isEmpty && audio.allSatisfy { $0.sampleRate == 24000 && !$0.samples.isEmpty })
         #expect(harness.carrier.commands.contains { if case .mark = $0 { true } else { false } })
         #expect(result.turns.count == 2)
         #expect(result.turns.allSatisfy { $0.replyLatency != nil && $0.sttDone != nil && $0.llmFirstToken != nil })
@@ -281,7 +281,7 @@ struct ConversationCacheTests {
         #expect(result.usage.ttsCharacters == 0)
     }
 
-    @Test("both legs are recorded to one stereo mu-law WAV")
+    @Test("both legs are recorded to one stereo PCM16 WAV at the engine's rate")
     func recording() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -292,8 +292,9 @@ struct ConversationCacheTests {
         #expect(await harness.waitUntilListening())
         await harness.play(CallerAudio.silence(seconds: 1))
         _ = await harness.hangUp()
-        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent("CA-test.wav"))))
-        #expect(file.format == AudioFormat(encoding: .muLaw, sampleRate: 8000, channels: 2))
+        let name = CallIdentity(callID: "CA-test", streamID: "MZ-test", botID: "test-bot").storageName + ".wav"
+        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent(name))))
+        #expect(file.format == AudioFormat(encoding: .pcm16, sampleRate: 8000, channels: 2))
         let samples = file.pcm16Samples()
         let agent = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
         // The greeting (a 440 Hz tone from the scripted TTS) is in the right channel.

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+import CallTesting
 import TwilioMediaStreams
 
 /// The whole Twilio side in virtual time: the caller simulator plays Twilio, the session

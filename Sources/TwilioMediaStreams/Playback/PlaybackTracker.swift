@@ -74,6 +74,10 @@ public struct PlaybackTracker: Sendable {
     public mutating func markSent(chunk: PlaybackChunkID) {
         if let i = index(of: chunk) {
             if records[i].state == .sending { records[i].state = .awaitingEcho }
+        } else if let last = records.indices.last, records[last].id == .provisional, records[last].state == .sending {
+            // Audio sent before its chunk was named (``OutboundPacer/finishOpenChunk(as:)``) is this chunk.
+            records[last].id = chunk
+            records[last].state = .awaitingEcho
         } else {
             let start = max(latestMediaMilliseconds, queuedUntilMilliseconds)
             records.append(Record(id: chunk, state: .awaitingEcho, sentBytes: 0, startMilliseconds: start, clearedAtMilliseconds: nil))

@@ -39,6 +39,12 @@ public struct TwilioOutboundPlayback: Sendable {
         pacer.finishChunk(chunk)
     }
 
+    /// Names the open chunk (audio appended under ``PlaybackChunkID/provisional``) `chunk` and
+    /// ends it; its mark follows its audio.
+    public mutating func finishOpenChunk(as chunk: PlaybackChunkID) {
+        pacer.finishOpenChunk(as: chunk)
+    }
+
     /// Sends every frame and mark that is due at `now`.
     /// - Returns: when to poll again.
     public mutating func poll<E: Error>(now: Duration, send: (ByteBuffer) throws(E) -> Void) throws(E) -> OutboundPacer.Wait {
