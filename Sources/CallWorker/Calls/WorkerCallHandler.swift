@@ -55,6 +55,9 @@ struct WorkerCallHandler: TwilioCallHandler {
             result = await conversation.run()
         }
         await Self.deliver(result, to: resultSink, logger: logger)
+        // The call is over and its result is handed on: the slot is free even while the
+        // socket is still closing.
+        registry.release(slot)
     }
 
     func rejected(_ error: TwilioStreamError) {

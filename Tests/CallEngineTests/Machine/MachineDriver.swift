@@ -106,6 +106,23 @@ struct MachineDriver {
         record(machine.turnEnded(id, failure: failure))
     }
 
+    /// The caller says `text`: onset, 400 ms of speech, the end of the utterance, and its
+    /// transcript for the reply turn. Returns the reply turn.
+    @discardableResult
+    mutating func callerSays(_ text: String) -> Int {
+        let turn = callerFinishes()
+        _ = transcribed(turn, text)
+        return turn
+    }
+
+    /// The caller speaks 400 ms and stops; returns the turn started for it (0 if none).
+    @discardableResult
+    mutating func callerFinishes() -> Int {
+        speechStarted()
+        frames(20, speech: true)
+        return Self.started(utteranceEnded()).first?.id ?? 0
+    }
+
     /// The caller's utterance of turn `id` was transcribed as `text`.
     @discardableResult
     mutating func transcribed(_ id: Int, _ text: String) -> [ChatMessage]? {

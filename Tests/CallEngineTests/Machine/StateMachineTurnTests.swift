@@ -89,9 +89,7 @@ struct StateMachineTurnTests {
     func junkTranscript() {
         var driver = MachineDriver()
         driver.start()
-        driver.speechStarted()
-        driver.frames(20, speech: true)
-        driver.utteranceEnded()
+        driver.callerFinishes()
         let step3 = driver.transcribed(1, "Thank you for watching.")
         #expect(step3 == nil)
         #expect(driver.machine.phase == .listening)
@@ -104,9 +102,7 @@ struct StateMachineTurnTests {
     func newerUtterance() throws {
         var driver = MachineDriver()
         driver.start()
-        driver.speechStarted()
-        driver.frames(20, speech: true)
-        driver.utteranceEnded()
+        driver.callerFinishes()
         // Still thinking (no audio yet); the caller speaks again.
         driver.speechStarted()
         #expect(driver.machine.phase == .thinking)
@@ -126,10 +122,7 @@ struct StateMachineTurnTests {
     func bargeInWhileSpeaking() throws {
         var driver = MachineDriver()
         driver.start()
-        driver.speechStarted()
-        driver.frames(20, speech: true)
-        driver.utteranceEnded()
-        _ = driver.transcribed(1, "Tell me about your plans.")
+        driver.callerSays("Tell me about your plans.")
         // 1 s sentence of 24 characters, queued now (the queue was idle, so it starts playing now).
         _ = driver.speak(1, kind: .reply, text: "aaaa bbbb cccc dddd eeee", duration: .seconds(1))
         _ = driver.speak(1, kind: .reply, text: "Never heard.", duration: .seconds(1))
@@ -161,10 +154,7 @@ struct StateMachineTurnTests {
     func heardAfterPlayedChunk() throws {
         var driver = MachineDriver()
         driver.start()
-        driver.speechStarted()
-        driver.frames(20, speech: true)
-        driver.utteranceEnded()
-        _ = driver.transcribed(1, "Hi")
+        driver.callerSays("Hi")
         let first = driver.speak(1, kind: .reply, text: "First.", duration: .milliseconds(200))
         _ = driver.speak(1, kind: .reply, text: "one two three four five six seven", duration: .seconds(2))
         driver.frames(10)
@@ -197,9 +187,7 @@ struct StateMachineTurnTests {
     func noBargeIn() {
         var driver = MachineDriver()
         driver.start()
-        driver.speechStarted()
-        driver.frames(20, speech: true)
-        driver.utteranceEnded()
+        driver.callerFinishes()
         driver.speechStarted()
         let step6 = driver.frames(60, speech: true)
         #expect(MachineDriver.sent(step6).isEmpty)
