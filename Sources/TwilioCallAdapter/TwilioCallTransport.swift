@@ -167,11 +167,6 @@ public final class TwilioCallTransport: CallTransport {
         }
     }
 
-    /// Advances the caller-audio clock from an inbound `media.timestamp`.
-    public func observeInboundMedia(timestamp: UInt64) {
-        state.withLock { $0.playback.observeInboundMedia(timestamp: timestamp) }
-    }
-
     /// The transfer target the engine asked for, if any.
     public var requestedTransferTarget: String? { state.withLock { $0.transferTarget } }
 

@@ -137,7 +137,6 @@ public struct TwilioMediaStreamAdapter: Sendable {
                         group.addTask { await handler.run(conversation, start: start) }
                     case .media(let media):
                         guard let call else { continue messages }
-                        call.transport.observeInboundMedia(timestamp: media.timestamp)
                         frames.removeAll(keepingCapacity: true)
                         do throws(AudioError) {
                             let rate = call.conversation.inputFormat.sampleRate
