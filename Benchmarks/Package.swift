@@ -60,6 +60,7 @@ let package = Package(
             name: "TwilioMediaStreamsBenchmarks",
             dependencies: [
                 .product(name: "TwilioMediaStreams", package: "swift-call-pipeline"),
+                .product(name: "CallTesting", package: "swift-call-pipeline"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -31,6 +31,8 @@ public final class TwilioCallTransport: CallTransport {
         var closed = false
         var transferTarget: String?
         var waiters: [Waiter] = []
+        /// When the write in progress started (nil: none in progress).
+        var writingSince: Duration?
         var nextWaiterID = 0
     }
 
@@ -167,6 +169,16 @@ public final class TwilioCallTransport: CallTransport {
         }
     }
 
+    /// Whether a write has been pending for at least `limit`: the peer stopped reading (its
+    /// TCP window is full), so the call cannot be heard any more.
+    public func writeStalled(longerThan limit: Duration) -> Bool {
+        let now = self.now
+        return state.withLock { state in state.writingSince.map { now - $0 >= limit } ?? false }
+    }
+
+    /// Whether the transport was closed.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
     /// The transfer target the engine asked for, if any.
     public var requestedTransferTarget: String? { state.withLock { $0.transferTarget } }
 
@@ -217,7 +229,10 @@ public final class TwilioCallTransport: CallTransport {
                 for waiter in resumed { waiter.continuation.resume() }
                 switch action {
                 case .write(let buffer):
+                    let started = self.now
+                    state.withLock { $0.writingSince = started }
                     try await write(buffer)
+                    state.withLock { $0.writingSince = nil }
                 case .sleep(let until):
                     try await Task.sleep(until: origin + until, clock: .continuous)
                 case .idle:

@@ -23,15 +23,18 @@ public struct TwilioMediaStreamAdapter: Sendable {
         public var pacing: OutboundPacer.Configuration
         /// Longest wait for `start` after the upgrade.
         public var startTimeout: Duration
+        /// Longest a single outbound write may stay pending (a peer that stops reading).
+        public var writeTimeout: Duration
 
-        /// Creates a configuration (default: `start` within 5 s).
+        /// Creates a configuration (default: `start` within 5 s, writes done within 5 s).
         public init(
             session: TwilioStreamSessionConfiguration = .init(), pacing: OutboundPacer.Configuration = .init(),
-            startTimeout: Duration = .seconds(5)
+            startTimeout: Duration = .seconds(5), writeTimeout: Duration = .seconds(5)
         ) {
             self.session = session
             self.pacing = pacing
             self.startTimeout = startTimeout
+            self.writeTimeout = writeTimeout
         }
     }
 
@@ -47,6 +50,8 @@ public struct TwilioMediaStreamAdapter: Sendable {
         case startTimeout
         /// The handler refused the call (for example a bad stream token).
         case refused
+        /// The peer stopped reading: a write stayed pending past the write timeout.
+        case writeTimeout
     }
 
     /// The configuration in force.
@@ -63,35 +68,55 @@ public struct TwilioMediaStreamAdapter: Sendable {
     public func run<Messages: AsyncSequence & Sendable>(
         messages: Messages, writer: some TwilioWireWriter, handler: some TwilioCallHandler
     ) async -> Outcome where Messages.Element == ByteBuffer {
-        let started = StartLatch()
+        let link = StreamLink()
         return await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
-                await self.stream(messages: messages, writer: writer, handler: handler, started: started)
+                await self.stream(messages: messages, writer: writer, handler: handler, link: link)
             }
-            group.addTask {
-                do { try await Task.sleep(for: self.configuration.startTimeout) } catch { return nil }
-                guard started.expire() else { return nil }
-                return .startTimeout
-            }
-            // The first to finish decides: the stream's end, or the start deadline.
+            group.addTask { await self.watch(link) }
+            // The first to finish decides: the stream's end, or a deadline.
             var outcome: Outcome?
             while let next = await group.next() {
                 guard let next, outcome == nil else { continue }
                 outcome = next
-                if next == .startTimeout {
+                switch next {
+                case .startTimeout:
                     logger.warning("no start message within the deadline; closing the media stream", metadata: [
                         "timeout_s": "\(configuration.startTimeout.components.seconds)",
                     ])
                     try? await writer.close(reason: .policyViolation)
+                case .writeTimeout:
+                    logger.warning("the peer stopped reading; the call ended and the stream is dropped", metadata: [
+                        "timeout_s": "\(configuration.writeTimeout.components.seconds)",
+                    ])
+                default:
+                    break
                 }
+                // Ends the read loop and the writer (a write stuck on a peer that does not read).
                 group.cancelAll()
             }
             return outcome ?? .disconnected
         }
     }
 
+    /// The deadlines that do not depend on the peer: `start` in time, then writes that complete.
+    private func watch(_ link: StreamLink) async -> Outcome? {
+        let origin = ContinuousClock.now
+        while true {
+            let tick = min(link.call == nil ? configuration.startTimeout : configuration.writeTimeout, .seconds(1))
+            do { try await Task.sleep(for: tick) } catch { return nil }
+            if let call = link.call {
+                guard call.transport.writeStalled(longerThan: configuration.writeTimeout) else { continue }
+                await call.conversation.endNow(reason: .writeTimeout)
+                call.transport.close()
+                return .writeTimeout
+            }
+            if ContinuousClock.now - origin >= configuration.startTimeout, link.expire() { return .startTimeout }
+        }
+    }
+
     private func stream<Messages: AsyncSequence & Sendable>(
-        messages: Messages, writer: some TwilioWireWriter, handler: some TwilioCallHandler, started: StartLatch
+        messages: Messages, writer: some TwilioWireWriter, handler: some TwilioCallHandler, link: StreamLink
     ) async -> Outcome where Messages.Element == ByteBuffer {
         var logger = self.logger
         var session = TwilioStreamSession(configuration: configuration.session, logger: logger)
@@ -110,7 +135,7 @@ public struct TwilioMediaStreamAdapter: Sendable {
                     case .connected:
                         break
                     case .started(let start):
-                        guard started.start() else { break messages }
+                        guard link.begin() else { break messages }
                         logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
                         let transport = TwilioCallTransport(streamSid: start.streamSid, pacing: configuration.pacing, logger: logger)
                         guard let conversation = await handler.conversation(for: start, transport: transport) else {
@@ -128,6 +153,7 @@ public struct TwilioMediaStreamAdapter: Sendable {
                             break messages
                         }
                         call = (conversation, transport, inbound)
+                        link.attach(conversation: conversation, transport: transport)
                         group.addTask {
                             await transport.runWriter(
                                 write: { buffer in try await writer.write(buffer) },
@@ -201,24 +227,43 @@ public struct TwilioMediaStreamAdapter: Sendable {
     }
 }
 
-/// Whether `start` arrived, or its deadline passed first (exactly one wins).
-private final class StartLatch: Sendable {
-    private enum Value { case waiting, started, expired }
+/// What the watchdog sees of a stream: whether `start` came in time (exactly one of `start`
+/// and the deadline wins), then the call's conversation and transport.
+private final class StreamLink: Sendable {
+    private enum Value {
+        case waiting
+        case starting
+        case started(conversation: CallConversation, transport: TwilioCallTransport)
+        case expired
+    }
     private let value = Mutex(Value.waiting)
 
     /// `start` arrived: true unless the deadline already passed.
-    func start() -> Bool {
+    func begin() -> Bool {
         value.withLock { value in
-            guard value == .waiting else { return false }
-            value = .started
+            guard case .waiting = value else { return false }
+            value = .starting
             return true
+        }
+    }
+
+    /// The call is running.
+    func attach(conversation: CallConversation, transport: TwilioCallTransport) {
+        value.withLock { $0 = .started(conversation: conversation, transport: transport) }
+    }
+
+    /// The running call, if any.
+    var call: (conversation: CallConversation, transport: TwilioCallTransport)? {
+        value.withLock { value in
+            if case .started(let conversation, let transport) = value { return (conversation, transport) }
+            return nil
         }
     }
 
     /// The deadline passed: true when no `start` came.
     func expire() -> Bool {
         value.withLock { value in
-            guard value == .waiting else { return false }
+            guard case .waiting = value else { return false }
             value = .expired
             return true
         }

@@ -33,6 +33,15 @@ final class RecordingWireWriter: TwilioWireWriter {
     var closes: [TwilioCloseReason] { state.withLock { $0.closes } }
 }
 
+/// A peer that stops reading: every write stays pending until the task is cancelled.
+struct StalledWireWriter: TwilioWireWriter {
+    func write(_ text: ByteBuffer) async throws {
+        try await Task.sleep(for: .seconds(3600))
+    }
+
+    func close(reason: TwilioCloseReason) async throws {}
+}
+
 /// Builds a conversation with scripted providers and keeps its result.
 final class TestCallHandler: TwilioCallHandler {
     let stt = ScriptedSpeechToText()
@@ -134,6 +143,22 @@ struct TwilioMediaStreamAdapterTests {
         let greeting = try #require(result.transcript.compactMap { if case .agent(let turn) = $0 { turn } else { nil } }.first)
         #expect(greeting.playedChunks == 1)
         #expect(greeting.playedText == "Hello.")
+    }
+
+    @Test("a peer that stops reading: the call ends with write_timeout and the adapter returns, freeing the slot")
+    func writeTimeout() async throws {
+        let (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        var simulator = TwilioCallerSimulator()
+        continuation.yield(ByteBuffer(string: simulator.connectedMessage()))
+        continuation.yield(ByteBuffer(string: simulator.startMessage()))
+        let handler = TestCallHandler()
+        let adapter = TwilioMediaStreamAdapter(configuration: .init(writeTimeout: .milliseconds(100)), logger: Self.logger)
+        // The stream stays open (the peer keeps the socket but never reads).
+        let outcome = await adapter.run(messages: messages, writer: StalledWireWriter(), handler: handler)
+        #expect(outcome == .writeTimeout)
+        var results = handler.finished.makeAsyncIterator()
+        #expect(await results.next()?.endReason == .writeTimeout)
+        continuation.finish()
     }
 
     @Test("a refused call closes the stream without running the engine")
