@@ -231,6 +231,27 @@ struct ConversationTests {
         #expect(result.errors.isEmpty)
     }
 
+    @Test("speculative STT: the pause before the end of the turn is used to transcribe; one reply, the request counted")
+    func speculation() async throws {
+        var configuration = CallHarness.configuration()
+        configuration.speculation.enabled = true
+        let stt = ScriptedSpeechToText(defaultText: "I would like to book an appointment.")
+        let harness = CallHarness(configuration: configuration, stt: stt)
+        harness.llm.enqueue(ScriptedLanguageModel.reply("Sure. What day works for you?"))
+        await harness.play(CallerAudio.speech(seconds: 1.2))
+        #expect(await harness.waitInSilence { await $0.conversation.currentPhase == .speaking })
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+        #expect(result.errors.isEmpty)
+        #expect(result.transcript.compactMap { if case .caller(let turn) = $0 { turn.text } else { nil } } == ["I would like to book an appointment."])
+        #expect(harness.llm.callCount == 1)
+        #expect(result.usage.sttSpeculativeRequests >= 1)
+        // Exactly one request's transcript was used (parked before the end of the turn, or
+        // adopted while in flight); no STT request was made after the turn ended.
+        #expect(result.usage.sttSpeculativeRequests - result.usage.sttSpeculativeWasted == 1)
+        #expect(result.usage.sttRequests == result.usage.sttSpeculativeRequests)
+    }
+
     @Test("DTMF digits reach the model as text")
     func dtmf() async throws {
         let harness = CallHarness()
