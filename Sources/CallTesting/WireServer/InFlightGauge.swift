@@ -7,8 +7,19 @@ final class InFlightGauge: Sendable {
     private struct State {
         var current = 0
         var peak = 0
+        var highest = 0
         var nextID = 0
+        /// Entries so far; each request is numbered by its entry.
+        var sequence = 0
+        /// For each count reached, the last entry that reached it.
+        var lastReached: [Int: Int] = [:]
         var waiters: [Int: (threshold: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+
+        /// Whether `threshold` requests were in flight at once at or after entry `since`.
+        func reached(_ threshold: Int, since: Int) -> Bool {
+            guard threshold <= highest else { return false }
+            return (max(1, threshold)...highest).contains { (lastReached[$0] ?? 0) >= since }
+        }
     }
 
     private let state = Mutex(State())
@@ -23,16 +34,22 @@ final class InFlightGauge: Sendable {
         state.withLock { $0.peak = $0.current }
     }
 
-    /// One more request in flight; wakes waiters whose threshold is now reached.
-    func enter() {
-        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+    /// One more request in flight; wakes waiters whose threshold is now reached. Returns the
+    /// request's entry number (for ``wait(untilAtLeast:since:)``).
+    func enter() -> Int {
+        let (entry, ready) = state.withLock { state -> (Int, [CheckedContinuation<Void, Never>]) in
+            state.sequence += 1
             state.current += 1
             state.peak = max(state.peak, state.current)
-            let due = state.waiters.filter { $0.value.threshold <= state.current }
+            state.highest = max(state.highest, state.current)
+            state.lastReached[state.current] = state.sequence
+            let current = state.current
+            let due = state.waiters.filter { $0.value.threshold <= current }
             for id in due.keys { state.waiters.removeValue(forKey: id) }
-            return due.values.map(\.continuation)
+            return (state.sequence, due.values.map(\.continuation))
         }
         for continuation in ready { continuation.resume() }
+        return entry
     }
 
     /// One request fewer in flight.
@@ -40,8 +57,10 @@ final class InFlightGauge: Sendable {
         state.withLock { $0.current -= 1 }
     }
 
-    /// Suspends until at least `threshold` requests are in flight, or the task is cancelled.
-    func wait(untilAtLeast threshold: Int) async {
+    /// Suspends until at least `threshold` requests are (or were, at or after entry `since`)
+    /// in flight at once, or the task is cancelled. A request that completed the count, or
+    /// whose companions already finished, does not wait for a count that has passed.
+    func wait(untilAtLeast threshold: Int, since: Int) async {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID
@@ -49,7 +68,7 @@ final class InFlightGauge: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.current >= threshold || Task.isCancelled { return true }
+                    if state.reached(threshold, since: since) || Task.isCancelled { return true }
                     state.waiters[id] = (threshold, continuation)
                     return false
                 }
@@ -65,10 +84,12 @@ final class InFlightGauge: Sendable {
     final class Token: Sendable {
         private let gauge: InFlightGauge
         private let released = Mutex(false)
+        /// The request's entry number.
+        let entry: Int
 
         init(gauge: InFlightGauge) {
             self.gauge = gauge
-            gauge.enter()
+            entry = gauge.enter()
         }
 
         func release() {

@@ -221,7 +221,7 @@ public final class OpenAIWireServer: Sendable {
         let token = InFlightGauge.Token(gauge: inFlight)
         let response: Response
         do {
-            response = try await handle(endpoint: endpoint, request: request, remotePort: remotePort)
+            response = try await handle(endpoint: endpoint, request: request, remotePort: remotePort, entry: token.entry)
         } catch {
             token.release()
             throw error
@@ -235,7 +235,7 @@ public final class OpenAIWireServer: Sendable {
         return tracked
     }
 
-    private func handle(endpoint: WireEndpoint, request: Request, remotePort: Int?) async throws -> Response {
+    private func handle(endpoint: WireEndpoint, request: Request, remotePort: Int?, entry: Int) async throws -> Response {
         let buffer = try await request.body.collect(upTo: maxUploadBytes + (8 << 20))
         let body = Array(buffer.readableBytesView)
         var headers: [String: String] = [:]
@@ -276,7 +276,9 @@ public final class OpenAIWireServer: Sendable {
             return errorResponse(status: rejection.status, type: "invalid_request_error", code: nil, message: rejection.message, requestID: requestID)
         }
         if behavior.headDelay > .zero { try await stallGate.pause(behavior.headDelay) }
-        if let threshold = behavior.holdUntilInFlight { await waitForInFlight(threshold, timeout: behavior.holdTimeout) }
+        if let threshold = behavior.holdUntilInFlight {
+            await waitForInFlight(threshold, since: entry, timeout: behavior.holdTimeout)
+        }
         var extraHeaders = behavior.headers
         extraHeaders.append(("x-request-id", requestID))
         switch behavior.body {
@@ -293,12 +295,13 @@ public final class OpenAIWireServer: Sendable {
         }
     }
 
-    /// Waits until `threshold` requests are in flight, `timeout` passes or the server shuts down.
-    private func waitForInFlight(_ threshold: Int, timeout: Duration) async {
+    /// Waits until `threshold` requests are (or were, since entry `since`) in flight, `timeout`
+    /// passes or the server shuts down.
+    private func waitForInFlight(_ threshold: Int, since: Int, timeout: Duration) async {
         let gauge = inFlight
         let gate = stallGate
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await gauge.wait(untilAtLeast: threshold) }
+            group.addTask { await gauge.wait(untilAtLeast: threshold, since: since) }
             group.addTask { try? await gate.pause(timeout) }
             await group.next()
             group.cancelAll()

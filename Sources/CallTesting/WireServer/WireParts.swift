@@ -18,9 +18,10 @@ struct WireParts: Sendable {
 
     /// `prefix` (if not empty) as the first part, then `part` `repetitions` times (nil: endless).
     init(prefix: [UInt8], part: [UInt8], count repetitions: Int?) {
-        fixed = prefix.isEmpty ? [] : [prefix]
+        let head: [[UInt8]] = prefix.isEmpty ? [] : [prefix]
+        fixed = head
         repeatedPart = part.isEmpty ? [0x20] : part
-        count = repetitions.map { fixed.count + max(0, $0) }
+        count = repetitions.map { head.count + max(0, $0) }
     }
 
     /// Part `index`, or nil past the end.

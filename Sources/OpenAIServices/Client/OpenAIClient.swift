@@ -74,32 +74,33 @@ public final class OpenAIClient: ProviderWarmup {
         let transport = self.transport
         let logger = context.logger
         let start = ContinuousClock.now
-        let connected = await withTaskGroup(of: Bool.self) { group -> Int in
+        let (connected, firstError) = await withTaskGroup(of: String?.self) { group -> (Int, String?) in
             for _ in 0..<count {
                 group.addTask { await transport.warmUp(logger: logger) }
             }
             var connected = 0
-            for await success in group where success { connected += 1 }
-            return connected
+            var firstError: String?
+            for await error in group {
+                if let error { firstError = firstError ?? error } else { connected += 1 }
+            }
+            return (connected, firstError)
         }
         let result = ProviderWarmupResult(attempted: count, connected: connected, duration: ContinuousClock.now - start)
         let level: Logger.Level = connected == count ? .debug : .warning
-        logLimiter.log(
-            logger, level: level, "provider preconnect",
-            metadata: [
-                "provider": "\(configuration.providerName)", "connections": "\(connected)/\(count)",
-                "duration_ms": "\(NetworkNumber.saturatingInt(result.duration.fractionalSeconds * 1000))",
-            ],
-            key: "preconnect|\(level)"
-        )
+        var metadata: Logger.Metadata = [
+            "provider": "\(configuration.providerName)", "connections": "\(connected)/\(count)",
+            "duration_ms": "\(NetworkNumber.saturatingInt(result.duration.fractionalSeconds * 1000))",
+        ]
+        if let firstError { metadata["error"] = "\(firstError)" }
+        logLimiter.log(logger, level: level, "provider preconnect", metadata: metadata, key: "preconnect|\(level)")
         return result
     }
 }
 
 extension OpenAITransport {
     /// One warm-up request (`GET /models`, 5 s limit); its body is drained (up to 1 MiB) so the
-    /// connection goes back to the pool. Returns whether the server answered.
-    func warmUp(logger: Logger) async -> Bool {
+    /// connection goes back to the pool. Returns nil when the server answered, else the error.
+    func warmUp(logger: Logger) async -> String? {
         let request = makeRequest(path: "/models", accept: "application/json")
         do {
             let response = try await httpClient.execute(request, timeout: .seconds(5), logger: logger)
@@ -108,10 +109,9 @@ extension OpenAITransport {
                 bytes += buffer.readableBytes
                 if bytes > 1 << 20 { break }
             }
-            return true
+            return nil
         } catch {
-            logger.debug("preconnect request failed", metadata: ["error": "\(configuration.apiKey.redact(String(describing: error)))"])
-            return false
+            return configuration.apiKey.redact(String(describing: error))
         }
     }
 }
