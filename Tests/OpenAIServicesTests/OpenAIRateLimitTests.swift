@@ -33,7 +33,7 @@ struct RecordingLogHandler: LogHandler {
     }
 }
 
-@Suite("Rate limits: backoff, not the shared breaker; warnings rate-limited", .timeLimit(.minutes(2)))
+@Suite("Rate limits: backoff, not the shared breaker; warnings rate-limited", .timeLimit(.minutes(2)), .serialized)
 struct OpenAIRateLimitTests {
     @Test("40 rate-limited requests do not open the breaker all calls share; five 5xx still do")
     func rateLimitsDoNotOpenBreaker() async throws {

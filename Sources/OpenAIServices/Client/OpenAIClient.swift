@@ -38,7 +38,7 @@ public final class OpenAIClient: ProviderWarmup {
     /// The `HTTPClient` settings used when the client creates its own: a pool of
     /// ``OpenAIConfiguration/maximumConnectionsPerHost`` HTTP/1.1 connections per host, idle
     /// connections kept for ``OpenAIConfiguration/connectionIdleTimeout``, HTTP/2 over TLS
-    /// when the server offers it (`httpVersion = .automatic`), a 5 s connect timeout.
+    /// when the server offers it (`httpVersion = .automatic`), ``OpenAIConfiguration/connectTimeout``.
     public static func httpConfiguration(for configuration: OpenAIConfiguration) -> HTTPClient.Configuration {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(
@@ -46,7 +46,7 @@ public final class OpenAIClient: ProviderWarmup {
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maximumConnectionsPerHost)
         )
         clientConfiguration.httpVersion = .automatic
-        clientConfiguration.timeout = .init(connect: .seconds(5))
+        clientConfiguration.timeout = .init(connect: .nanoseconds(max(1_000_000, configuration.connectTimeout.nanosecondsClamped)))
         return clientConfiguration
     }
 
@@ -98,12 +98,13 @@ public final class OpenAIClient: ProviderWarmup {
 }
 
 extension OpenAITransport {
-    /// One warm-up request (`GET /models`, 5 s limit); its body is drained (up to 1 MiB) so the
+    /// One warm-up request (`GET /models`, limited to the connect timeout); its body is drained (up to 1 MiB) so the
     /// connection goes back to the pool. Returns nil when the server answered, else the error.
     func warmUp(logger: Logger) async -> String? {
         let request = makeRequest(path: "/models", accept: "application/json")
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(5), logger: logger)
+            let timeout = TimeAmount.nanoseconds(max(1_000_000, configuration.connectTimeout.nanosecondsClamped))
+            let response = try await httpClient.execute(request, timeout: timeout, logger: logger)
             var bytes = 0
             for try await buffer in response.body {
                 bytes += buffer.readableBytes

@@ -41,6 +41,9 @@ public struct OpenAIConfiguration: Sendable {
     /// How long an idle pooled connection is kept open (default 5 minutes, longer than
     /// AsyncHTTPClient's 60 s, so connections stay warm between turns and calls).
     public var connectionIdleTimeout: Duration
+    /// Longest wait to open a connection, or for a free one when the pool is full (default 5 s);
+    /// also the limit of one pre-connect request.
+    public var connectTimeout: Duration
     /// Connections ``OpenAIClient/preconnect(connections:context:)`` opens by default
     /// (default 3: one per stage).
     public var preconnectConnections: Int
@@ -85,6 +88,7 @@ public struct OpenAIConfiguration: Sendable {
         maximumConnectionsPerHost: Int = 16,
         connectionIdleTimeout: Duration = .seconds(300),
         preconnectConnections: Int = 3,
+        connectTimeout: Duration = .seconds(5),
         maxRetryAfter: Duration = .seconds(60),
         maxJSONResponseBytes: Int = 4 << 20,
         maxEventLineBytes: Int = 1 << 20,
@@ -111,6 +115,7 @@ public struct OpenAIConfiguration: Sendable {
         self.maximumConnectionsPerHost = maximumConnectionsPerHost
         self.connectionIdleTimeout = connectionIdleTimeout
         self.preconnectConnections = preconnectConnections
+        self.connectTimeout = connectTimeout
         self.maxRetryAfter = maxRetryAfter
         self.maxJSONResponseBytes = maxJSONResponseBytes
         self.maxEventLineBytes = maxEventLineBytes
