@@ -241,8 +241,8 @@ struct OpenAIWireTimeoutTests {
     func slowFirstByte() async throws {
         try await withWireServer { server in
             // Generous margins both ways: this runs on a real clock on a loaded 2-core CI machine.
-            server.enqueue(.slowFirstByte(.seconds(12)), .slowFirstByte(.milliseconds(50)), for: .transcriptions)
-            let stt = ResilientSpeechToText(makeClient(server).transcriber, policy: policy(firstByte: .seconds(4), stall: nil, total: .seconds(60)))
+            server.enqueue(.slowFirstByte(.seconds(30)), .slowFirstByte(.milliseconds(50)), for: .transcriptions)
+            let stt = ResilientSpeechToText(makeClient(server).transcriber, policy: policy(firstByte: .seconds(8), stall: nil, total: .seconds(60)))
             let request = TranscriptionRequest(samples: [Int16](repeating: 0, count: 800), sampleRate: 8000)
             do {
                 _ = try await stt.transcribe(request, context: callContext)
