@@ -24,7 +24,8 @@ public struct ResilientTextToSpeech: TextToSpeech, CircuitBreakerProviding {
         self.circuitBreaker = breaker
         self.probeRequest = probeRequest
         self.runner = ResilientRunner(
-            descriptor: base.descriptor, operation: "tts", unit: "bytes", policy: policy, breaker: breaker, clock: clock
+            descriptor: base.descriptor, operation: "tts", unit: "bytes", policy: policy, breaker: breaker, clock: clock,
+            logLimiter: LogRateLimiter(clock: clock)
         )
     }
 
