@@ -28,6 +28,32 @@ struct ConversationTests {
         #expect(await conversation.currentPhase == .ended)
     }
 
+    @Test("keys pressed before run() starts start the call and are answered, with no error")
+    func keysBeforeRun() async throws {
+        let carrier = SimulatedCarrier()
+        let llm = ScriptedLanguageModel()
+        llm.enqueue(ScriptedLanguageModel.reply("You pressed one."))
+        let conversation = CallConversation(
+            identity: CallIdentity(callID: "CA-keys", streamID: "MZ-keys", botID: "test-bot"),
+            configuration: CallHarness.configuration(),
+            providers: CallProviders(speechToText: ScriptedSpeechToText(), languageModel: llm, textToSpeech: ScriptedTextToSpeech()),
+            transport: carrier
+        )
+        await conversation.handle(.dtmf(digit: "1"))
+        await conversation.handle(.dtmf(digit: "#"))
+        let run = Task { await conversation.run() }
+        for _ in 0..<500 {
+            for report in carrier.advance() { await conversation.handle(report) }
+            if carrier.acknowledgedMarks >= 1 { break }
+            await conversation.handle(.audio(AudioFrame(silenceAt: 8000)))
+        }
+        await conversation.handle(.hangUp)
+        let result = await run.value
+        #expect(result.errors.isEmpty)
+        #expect(llm.requests.first?.messages.last?.content == "[keys pressed: 1]")
+        #expect(result.transcript.compactMap { if case .agent(let turn) = $0 { turn.playedText } else { nil } } == ["You pressed one."])
+    }
+
     @Test("a multi-turn conversation from caller audio to agent audio")
     func multiTurn() async throws {
         let harness = CallHarness(configuration: CallHarness.configuration(greeting: "Hello, this is Acme."))

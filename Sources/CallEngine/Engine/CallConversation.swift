@@ -41,6 +41,7 @@ public actor CallConversation {
     private var recorder: CallRecorder?
     private var signals: [Int: TurnSignal] = [:]
     private var finished = false
+    private var started = false
     private let requests: AsyncStream<TurnRequest>
     private let requestContinuation: AsyncStream<TurnRequest>.Continuation
 
@@ -110,7 +111,7 @@ public actor CallConversation {
         logger.info("call started", metadata: ["stream_sid": "\(identity.streamID)"])
         // The transport may have ended the call before this task ran (a `stop` right after
         // `start`): then there is nothing to start.
-        if !finished { execute(machine.start(wall: clock.now())) }
+        startIfNeeded()
         let requests = self.requests
         await withDiscardingTaskGroup { group in
             group.addTask { await self.tickWallClock() }
@@ -133,6 +134,9 @@ public actor CallConversation {
     /// Handles one transport event. Audio frames are the hot path: 50 per second.
     public func handle(_ event: TransportEvent) {
         guard !finished else { return }
+        // Events may arrive before `run()` starts: the call starts with the first of them
+        // (a hang-up needs no start).
+        if case .hangUp = event {} else { startIfNeeded() }
         switch event {
         case .audio(let frame):
             receive(frame)
@@ -150,6 +154,7 @@ public actor CallConversation {
     /// Ends the call from outside (for example a worker draining for a deploy): says
     /// goodbye, then hangs up within the goodbye grace period.
     public func endPolitely(reason: CallEndReason) {
+        startIfNeeded()
         execute(machine.endPolitely(reason))
     }
 
@@ -163,6 +168,12 @@ public actor CallConversation {
 
     /// A snapshot of the conversation so far.
     public var conversation: ConversationHistory { machine.history }
+
+    private func startIfNeeded() {
+        guard !started, !finished else { return }
+        started = true
+        execute(machine.start(wall: clock.now()))
+    }
 
     // MARK: Inbound audio
 
