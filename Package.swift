@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "SpeechServices",
             dependencies: [
+                "CallAudio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -38,6 +38,7 @@ let package = Package(
             name: "SpeechServicesBenchmarks",
             dependencies: [
                 .product(name: "SpeechServices", package: "swift-call-pipeline"),
+                .product(name: "CallAudio", package: "swift-call-pipeline"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "SpeechServicesBenchmarks",

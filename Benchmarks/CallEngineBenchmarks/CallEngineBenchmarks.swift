@@ -21,8 +21,8 @@ struct InstantLLM: LanguageModel {
 
 struct InstantTTS: TextToSpeech {
     let descriptor = ProviderDescriptor(name: "instant", model: "tts")
-    static let audio = AudioChunk(format: .pcm24kMono, bytes: [UInt8](repeating: 0, count: 24_000 * 2 / 5))
-    func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { .pcm24kMono }
+    static let audio = AudioChunk(format: .pcm24k, bytes: [UInt8](repeating: 0, count: 24_000 * 2 / 5))
+    func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { .pcm24k }
     func resolvedVoice(for request: SpeechSynthesisRequest) -> String { "instant" }
     func synthesize(_ request: SpeechSynthesisRequest, context: ProviderCallContext) -> ProviderStream<AudioChunk> {
         .elements([Self.audio], provider: "instant")

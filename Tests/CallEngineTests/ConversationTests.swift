@@ -42,10 +42,11 @@ struct ConversationTests {
         await conversation.handle(.dtmf(digit: "1"))
         await conversation.handle(.dtmf(digit: "#"))
         let run = Task { await conversation.run() }
-        for _ in 0..<500 {
-            for report in carrier.advance() { await conversation.handle(report) }
-            if carrier.acknowledgedMarks >= 1 { break }
+        // Caller silence drives playback, as in the harness: one 20 ms frame, then its reports.
+        for _ in 0..<1500 where carrier.acknowledgedMarks == 0 {
             await conversation.handle(.audio(AudioFrame(silenceAt: 8000)))
+            for report in carrier.advance() { await conversation.handle(report) }
+            for _ in 0..<3 { await Task.yield() }
         }
         await conversation.handle(.hangUp)
         let result = await run.value

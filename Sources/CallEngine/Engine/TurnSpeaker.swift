@@ -5,13 +5,13 @@ import SpeechServices
 /// decoded). Resampling and the carrier's codec are the transport's job. Owned by one turn
 /// task.
 final class TurnSpeaker {
-    private let format: SpeechAudioFormat
+    private let format: AudioFormat
     /// A byte of a PCM16 sample split across two chunks.
     private var carry: UInt8?
 
     /// - Throws: ``CallEngineError/invalidConfiguration(_:)`` for a format the engine cannot
     ///   play (not mono, or a rate outside 8-48 kHz).
-    init(format: SpeechAudioFormat) throws(CallEngineError) {
+    init(format: AudioFormat) throws(CallEngineError) {
         guard format.channels == 1 else { throw .invalidConfiguration("TTS audio must be mono, got \(format)") }
         guard (8000...48000).contains(format.sampleRate) else { throw .invalidConfiguration("TTS rate \(format.sampleRate) Hz is outside 8-48 kHz") }
         self.format = format
@@ -22,7 +22,7 @@ final class TurnSpeaker {
         guard chunk.format == format else { throw .badAudio("TTS chunk in \(chunk.format), expected \(format)") }
         var samples: [Int16] = []
         switch format.encoding {
-        case .pcm16LittleEndian:
+        case .pcm16:
             samples.reserveCapacity((chunk.bytes.count + 1) / 2)
             var index = 0
             if let low = carry, let high = chunk.bytes.first {

@@ -1,3 +1,4 @@
+import CallAudio
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -27,7 +28,7 @@ public struct OpenAISpeechSynthesizer: TextToSpeech {
     }
 
     /// Always 24 kHz PCM16 mono.
-    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { .pcm24kMono }
+    public func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { .pcm24k }
 
     /// The request's voice or the configured default.
     public func resolvedVoice(for request: SpeechSynthesisRequest) -> String { request.voice ?? transport.configuration.speechVoice }
@@ -70,7 +71,7 @@ public struct OpenAISpeechSynthesizer: TextToSpeech {
                     if let pending = carry { bytes.append(pending) }
                     bytes.append(contentsOf: buffer.readableBytesView)
                     carry = bytes.count % 2 == 1 ? bytes.removeLast() : nil
-                    if !bytes.isEmpty { continuation.yield(AudioChunk(format: .pcm24kMono, bytes: bytes)) }
+                    if !bytes.isEmpty { continuation.yield(AudioChunk(format: .pcm24k, bytes: bytes)) }
                 }
             } catch let error as ProviderError {
                 throw error

@@ -1,3 +1,4 @@
+import CallAudio
 import Logging
 
 /// Wraps any ``TextToSpeech`` with a circuit breaker, stage timeouts, retries with backoff
@@ -33,7 +34,7 @@ public struct ResilientTextToSpeech: TextToSpeech, CircuitBreakerProviding {
     public var descriptor: ProviderDescriptor { base.descriptor }
 
     /// The wrapped provider's output format.
-    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { base.outputFormat(for: request) }
+    public func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { base.outputFormat(for: request) }
 
     /// The wrapped provider's voice resolution.
     public func resolvedVoice(for request: SpeechSynthesisRequest) -> String { base.resolvedVoice(for: request) }
