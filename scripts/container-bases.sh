@@ -8,7 +8,6 @@
 #                               git pointed at the package mirror /opt/swift-packages
 #   postgres:15-bookworm        that + postgresql-15, same env contract (POSTGRES_USER, ...)
 #   haproxy:2.6                 that + haproxy, config at /usr/local/etc/haproxy/haproxy.cfg
-#   python:3.11-slim-bookworm   that + python3-minimal
 #
 # Each one is skipped when an image of that name exists already (pulled or made before).
 #   scripts/container-bases.sh              # all of them
@@ -116,7 +115,7 @@ make_swift() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(debian swift postgres haproxy python)
+[ ${#targets[@]} -eq 0 ] && targets=(debian swift postgres haproxy)
 pm_install debootstrap
 for target in "${targets[@]}"; do
     case "$target" in
@@ -124,7 +123,6 @@ for target in "${targets[@]}"; do
         swift) make_debian; make_swift ;;
         postgres) make_debian; make_from_containerfile postgres:15-bookworm deploy/stand-ins/postgres.Containerfile ;;
         haproxy) make_debian; make_from_containerfile haproxy:2.6 deploy/stand-ins/haproxy.Containerfile ;;
-        python) make_debian; make_from_containerfile python:3.11-slim-bookworm deploy/stand-ins/python.Containerfile ;;
-        *) log "unknown image $target (debian, swift, postgres, haproxy, python)"; exit 2 ;;
+        *) log "unknown image $target (debian, swift, postgres, haproxy)"; exit 2 ;;
     esac
 done

@@ -50,16 +50,11 @@ echo "== base images"
 bash scripts/container-bases.sh debian swift
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    echo "== podman build $IMAGE (release, static Swift stdlib; log: $work/build.log)"
-    mounts=()
-    # The stand-in builder reaches the Swift packages through the local mirror.
-    [ -d "$SWIFT_PACKAGE_MIRROR" ] && mounts=(-v "$SWIFT_PACKAGE_MIRROR:$SWIFT_PACKAGE_MIRROR:ro")
+    echo "== podman build $IMAGE (release, static Swift stdlib; log: ${BUILD_LOG:-/tmp/container-check-build.log})"
     build_started=$SECONDS
-    if ! pm build --format docker --pull=never "${PODMAN_ULIMITS[@]}" "${mounts[@]}" \
-        --build-arg "GIT_SHA=$GIT_SHA" --build-arg "VERSION=${VERSION:-${GIT_SHA:0:12}}" \
-        --build-arg "BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-        --target runtime -t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1; then
-        tail -40 "$work/build.log"
+    build_log="${BUILD_LOG:-/tmp/container-check-build.log}"
+    if ! pm_build_image runtime "$IMAGE" "$build_log"; then
+        tail -40 "$build_log"
         fail "image builds" "see the build log above"
         exit 1
     fi

@@ -33,11 +33,7 @@ case "$tag" in staging|production|latest) release_die "release a SHA tag, not th
 
 if ! pm image exists "$IMAGE_NAME:$tag"; then
     [ "$build" = 1 ] || release_die "no image $IMAGE_NAME:$tag (build it: scripts/container-check.sh, or pass --build)"
-    mounts=()
-    [ -d /opt/swift-packages ] && mounts=(-v /opt/swift-packages:/opt/swift-packages:ro)
-    pm build --format docker --pull=never "${PODMAN_ULIMITS[@]}" "${mounts[@]}" \
-        --build-arg "GIT_SHA=$(git rev-parse HEAD)" --build-arg "VERSION=$tag" \
-        --build-arg "BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --target runtime -t "$IMAGE_NAME:$tag" .
+    pm_build_image runtime "$IMAGE_NAME:$tag"
 fi
 pm tag "$IMAGE_NAME:$tag" "$IMAGE_NAME:$env"
 if [ -n "$REGISTRY" ]; then

@@ -63,15 +63,18 @@ struct ProviderFake: AsyncParsableCommand {
         // Trap the signals before listening, so a SIGTERM right after the start line is not lost.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let bound = try await server.start(host: host, port: port)
-        print("provider-fake listening on http://\(host):\(bound)/v1")
-        fflush(stdout)
+        say("provider-fake listening on http://\(host):\(bound)/v1")
         for await signal in signals {
-            print("provider-fake: \(signal), shutting down")
+            say("provider-fake: \(signal), shutting down")
             break
         }
         await server.shutdown()
-        print("provider-fake: served \(server.requestCount(for: .transcriptions)) transcription(s), "
+        say("provider-fake: served \(server.requestCount(for: .transcriptions)) transcription(s), "
             + "\(server.requestCount(for: .chatCompletions)) chat completion(s), \(server.requestCount(for: .speech)) speech request(s)")
-        fflush(stdout)
     }
+}
+
+/// Writes a line to stdout unbuffered, so a script waiting for it sees it at once.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

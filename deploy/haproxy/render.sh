@@ -11,6 +11,9 @@
 #   CHECK_INTERVAL=1s         /health/ready check interval while a worker is up
 #   FORWARDED_PROTO=https     X-Forwarded-Proto sent to the workers (http for plain local use)
 #   STATS_BIND=127.0.0.1:8404 the stats page (/stats, ;csv for scripts)
+#   DNS_RESOLVE=0             1: worker addresses are DNS names re-resolved at run time
+#                             (compose, container networks): resolvers from /etc/resolv.conf,
+#                             HAProxy starts even when a worker is not resolvable yet
 # The result is checked with `haproxy -c` when haproxy is installed (VALIDATE=0 skips it).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +27,13 @@ TUNNEL_TIMEOUT="${TUNNEL_TIMEOUT:-1h}"
 CHECK_INTERVAL="${CHECK_INTERVAL:-1s}"
 FORWARDED_PROTO="${FORWARDED_PROTO:-https}"
 STATS_BIND="${STATS_BIND:-127.0.0.1:8404}"
+DNS_RESOLVE="${DNS_RESOLVE:-0}"
+resolvers=""
+server_options=""
+if [ "$DNS_RESOLVE" = 1 ]; then
+    resolvers=$'resolvers local\n    parse-resolv-conf\n    hold valid 5s\n    hold nx 2s\n'
+    server_options=" resolvers local init-addr last,libc,none"
+fi
 
 die() { printf 'render.sh: %s\n' "$*" >&2; exit 1; }
 duration='^[0-9]+(ms|s|m|h|d)?$'
@@ -63,6 +73,8 @@ rendered="$(sed \
     -e "s|@STATS_BIND@|${STATS_BIND}|g" \
     "$template")"
 rendered="${rendered/@SERVERS@/${servers%$'\n'}}"
+rendered="${rendered/@RESOLVERS@/$resolvers}"
+rendered="${rendered/@SERVER_OPTIONS@/$server_options}"
 
 if [ -n "$out" ]; then
     tmp="$(mktemp "${out}.XXXXXX")"
