@@ -7,7 +7,8 @@
 #   and the container exits 0 within the drain budget; OCI labels; the image size.
 #
 #   scripts/container-check.sh                 # build (cached layers) + run the checks
-#   SKIP_BUILD=1 scripts/container-check.sh    # check an image built before (IMAGE=...)
+#   SKIP_BUILD=1 IMAGE=... EXPECTED_REVISION=<sha> scripts/container-check.sh
+#                                              # check an image built before
 #
 # Not part of .ci/run: the release build inside the container takes 10-20+ minutes.
 # Needs: podman, runc, debootstrap (installed when missing), espeak-ng, python3, curl, and the
@@ -66,7 +67,8 @@ size_bytes="$(pm image inspect --format '{{.Size}}' "$IMAGE")"
 size_mb=$((size_bytes / 1000000))
 check "image size < ${SIZE_TARGET_MB} MB" "${size_mb} MB" [ "$size_mb" -lt "$SIZE_TARGET_MB" ]
 revision="$(pm image inspect --format '{{index .Labels "org.opencontainers.image.revision"}}' "$IMAGE")"
-check "OCI label revision = git SHA" "$revision" [ "$revision" = "$GIT_SHA" ]
+expected_revision="${EXPECTED_REVISION:-$GIT_SHA}"
+check "OCI label revision = git SHA" "$revision" [ "$revision" = "$expected_revision" ]
 stop_signal="$(pm image inspect --format '{{.Config.StopSignal}}' "$IMAGE")"
 check "STOPSIGNAL SIGTERM" "$stop_signal" [ "$stop_signal" = SIGTERM ]
 healthcheck="$(pm image inspect --format '{{if .Config.Healthcheck}}{{join .Config.Healthcheck.Test " "}}{{end}}' "$IMAGE" 2>/dev/null || true)"
@@ -149,7 +151,7 @@ exit_code="$(timeout $((DRAIN_BUDGET_S + 30)) podman "${PODMAN_GLOBAL_FLAGS[@]}"
 elapsed=$(( $(now_ms) - term_started ))
 check "exit status 0 after SIGTERM" "exit $exit_code" [ "$exit_code" = 0 ]
 check "exited within the drain budget" "${elapsed} ms <= ${DRAIN_BUDGET_S} s" [ "$elapsed" -le $((DRAIN_BUDGET_S * 1000)) ]
-wait_exit "$caller_pid" 30 >/dev/null || kill "$caller_pid" 2>/dev/null || true
+wait_exit "$caller_pid" 30 || kill "$caller_pid" 2>/dev/null || true
 if file="$(result_file "$data/spool" "$call_sid")"; then
     reason="$(result_field "$file" end_reason)"
     check "drain result on the volume" "$(basename "$file"): end_reason $reason" [ "$reason" = drain ]

@@ -47,17 +47,18 @@ wait_for() {
 is_http_status() { [ "$(http_status "$1" 1)" = "$2" ]; }
 wait_http() { wait_for "$3" is_http_status "$1" "$2"; }
 
-# wait_exit PID SECONDS: waits for a child process to exit; prints its status. Non-zero when
-# it is still running at the deadline.
+# wait_exit PID SECONDS: waits for a child process of this shell to exit, at most SECONDS;
+# sets WAIT_STATUS to its exit status, or to "timeout" (and returns 1) if it still runs.
+# Call it directly, not in $(...): a subshell cannot wait for its parent's children.
 wait_exit() {
     local pid="$1" deadline=$(( $(now_ms) + $2 * 1000 ))
+    WAIT_STATUS=timeout
     while kill -0 "$pid" 2>/dev/null; do
-        [ "$(now_ms)" -le "$deadline" ] || return 124
+        [ "$(now_ms)" -le "$deadline" ] || return 1
         poll_pause
     done
-    local status=0
-    wait "$pid" 2>/dev/null || status=$?
-    printf '%s\n' "$status"
+    WAIT_STATUS=0
+    wait "$pid" 2>/dev/null || WAIT_STATUS=$?
 }
 
 # The spooled result file (JSON) of a call in a spool directory, by its call id (CallSid).
