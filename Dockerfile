@@ -72,6 +72,7 @@ CMD ["provider-fake", "--host", "0.0.0.0", "--port", "9000"]
 
 # ---------------------------------------------------------------------------------------
 FROM runtime-base AS runtime
+ARG RUNTIME_IMAGE
 ARG GIT_SHA=unknown
 ARG VERSION=dev
 ARG BUILD_DATE=unknown

@@ -15,7 +15,7 @@ fi
 status=0
 for version in $K8S_VERSIONS; do
     if python3 -m kubernetes_validate --strict --quiet -k "$version" deploy/k8s/*.yaml; then
-        echo "PASS  kubernetes-validate --strict $version: $(ls deploy/k8s/*.yaml | xargs -n1 basename | tr '\n' ' ')"
+        echo "PASS  kubernetes-validate --strict $version: $(cd deploy/k8s && echo *.yaml)"
     else
         echo "FAIL  kubernetes-validate --strict $version"
         status=1

@@ -20,7 +20,8 @@ tag_b="${tag_a}-relabel"
 env="check$$"
 work="$(mktemp -d /tmp/release-check.XXXXXX)"
 export RELEASE_STATE_DIR="$work/state"
-export DEPLOY_PORT="$(free_port)"
+DEPLOY_PORT="$(free_port)"
+export DEPLOY_PORT
 export DEPLOY_ENV_FILE="$work/env"
 export HEALTH_TIMEOUT=60 STOP_TIMEOUT=30
 provider_pid=""

@@ -4,6 +4,8 @@
 # (an HTTP status, a file, a process exit) re-checked every 100 ms until a deadline; no
 # step waits a fixed time and hopes.
 
+# shellcheck disable=SC2034 # WAIT_STATUS is read by the scripts that source this file
+WAIT_STATUS=""
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 CHECK_LOG=()
