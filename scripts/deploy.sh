@@ -54,7 +54,7 @@ run_container() {
     pm run -d --name "$container" "${PODMAN_ULIMITS[@]}" --read-only --restart on-failure:3 \
         -v "$volume:/var/lib/call-worker" -p "$bind:$port:8080" \
         --label "call-pipeline.env=$env" --label "call-pipeline.tag=$run_tag" \
-        "${args[@]}" ${DEPLOY_EXTRA_ARGS:-} "$IMAGE_NAME:$run_tag" >/dev/null
+        "${args[@]}" ${DEPLOY_EXTRA_ARGS:-} "$IMAGE_NAME:$run_tag" >/dev/null 2> >(grep -v 'systemd connection' >&2)
 }
 
 healthy() {

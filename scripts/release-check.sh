@@ -12,6 +12,8 @@ root="$(pwd)"
 source scripts/lib/podman.sh
 # shellcheck source=lib/checks.sh
 source scripts/lib/checks.sh
+# shellcheck source=lib/release.sh
+source scripts/lib/release.sh
 
 BIN_DIR="${BIN_DIR:-$root/.build/debug}"
 export IMAGE_NAME="${IMAGE_NAME:-localhost/call-worker}"
