@@ -62,7 +62,7 @@ COPY deploy/image/healthcheck /usr/local/bin/healthcheck
 # ---------------------------------------------------------------------------------------
 FROM runtime-base AS dev
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3-minimal \
+ && apt-get install -y --no-install-recommends python3 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build-dev /out/provider-fake /out/call-simulator /usr/local/bin/
 COPY deploy/compose/webhook-receiver.py /usr/local/bin/webhook-receiver

@@ -81,7 +81,10 @@ else
     fail "result delivered to the webhook receiver" "nothing for $call_sid"
     pm logs --tail 10 "${project}_webhook_1" || true
 fi
-served_by="$(for s in worker1 worker2 worker3; do pm logs "${project}_${s}_1" 2>&1 | grep -q "$call_sid" && echo "$s"; done | tr '\n' ' ')"
+served_by=""
+for s in worker1 worker2 worker3; do
+    if pm logs "${project}_${s}_1" 2>&1 | grep -c "$call_sid" >/dev/null; then served_by+="$s "; fi
+done
 check "one worker served it" "${served_by:-none}" [ "$(wc -w <<<"$served_by")" -eq 1 ]
 
 echo "compose-check took $((SECONDS - started)) s"

@@ -78,6 +78,7 @@ rendered="${rendered/@SERVER_OPTIONS@/$server_options}"
 
 if [ -n "$out" ]; then
     tmp="$(mktemp "${out}.XXXXXX")"
+    chmod 0644 "$tmp"  # read by HAProxy running as its own user (a container bind mount)
     printf '%s\n' "$rendered" >"$tmp"
     if [ "${VALIDATE:-1}" = 1 ] && command -v haproxy >/dev/null 2>&1; then
         haproxy -c -q -f "$tmp" || { rm -f "$tmp"; die "haproxy -c rejected the rendered configuration"; }
