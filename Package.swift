@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "call-demo", targets: ["CallDemo"]),
         .executable(name: "call-load", targets: ["CallLoad"]),
         .executable(name: "call-simulator", targets: ["CallSimulator"]),
+        .executable(name: "provider-fake", targets: ["ProviderFake"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -40,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -198,6 +200,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/CallSimulator",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "ProviderFake",
+            dependencies: [
+                "CallTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ProviderFake",
             swiftSettings: strictSwift
         ),
         .executableTarget(

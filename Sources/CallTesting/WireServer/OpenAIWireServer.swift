@@ -116,9 +116,12 @@ public final class OpenAIWireServer: Sendable {
         }
     }
 
-    /// Starts listening on 127.0.0.1 with an ephemeral port and returns the port.
+    /// Starts listening and returns the port.
+    /// - Parameters:
+    ///   - host: the listen address (default 127.0.0.1; `0.0.0.0` for a development container).
+    ///   - port: the listen port (default 0: an ephemeral port).
     @discardableResult
-    public func start() async throws -> Int {
+    public func start(host: String = "127.0.0.1", port requestedPort: Int = 0) async throws -> Int {
         let router = Router(context: WireRequestContext.self)
         for endpoint in WireEndpoint.allCases {
             let handler: @Sendable (Request, WireRequestContext) async throws -> Response = { [self] request, context in
@@ -133,7 +136,7 @@ public final class OpenAIWireServer: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int?.self)
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname(host, port: requestedPort)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port)
                 portContinuation.finish()
