@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SpeechServices", targets: ["SpeechServices"]),
         .library(name: "OpenAIServices", targets: ["OpenAIServices"]),
         .library(name: "CallEngine", targets: ["CallEngine"]),
+        .library(name: "CallResults", targets: ["CallResults"]),
         .library(name: "CallTesting", targets: ["CallTesting"]),
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
@@ -90,10 +91,21 @@ let package = Package(
             name: "CallEngine",
             dependencies: [
                 "CallAudio", "VoiceActivity", "SpeechServices",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CallResults",
+            dependencies: [
+                "CallEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSwift
         ),
@@ -131,7 +143,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
-                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "CallCapacity",
+                "CallAudio", "CallEngine", "CallResults", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "CallCapacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "call-worker",
             dependencies: [
-                "CallWorker", "CallCapacity",
+                "CallWorker", "CallCapacity", "CallResults",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -234,6 +246,20 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "CallResultsTests",
+            dependencies: [
+                "CallResults", "CallEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "CallCapacityTests",
             dependencies: [
                 "CallCapacity",
@@ -245,7 +271,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
-                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio", "CallCapacity",
+                "CallWorker", "CallEngine", "CallResults", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio", "CallCapacity",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -125,7 +125,7 @@ public actor CallConversation {
         detector = VoiceActivityDetector(configuration: vad)
         (requests, requestContinuation) = AsyncStream.makeStream(of: TurnRequest.self)
         if let directory = configuration.recordingDirectory {
-            let path = directory + "/" + FileSpoolResultSink.fileName(for: identity.callID).replacingOccurrences(of: ".json", with: ".wav")
+            let path = directory + "/" + identity.storageName + ".wav"
             do {
                 recorder = try CallRecorder(path: path)
             } catch {

@@ -105,15 +105,7 @@ struct TwilioCallBridge: Sendable {
                         let reservationID = fleet?.reservationID(in: start.start.customParameters, logger: logger)
                         let callSID = start.start.callSid
                         group.addTask {
-                            let result: CallResult
-                            if let fleet {
-                                result = await fleet.tracking(reservationID: reservationID, callSID: callSID, logger: callLogger) {
-                                    await newConversation.run()
-                                }
-                            } else {
-                                result = await newConversation.run()
-                            }
-                            await Self.deliver(result, to: sink, logger: callLogger)
+                            await ResultPipeline(sink: sink, fleet: fleet, logger: callLogger).run(newConversation, reservationID: reservationID, callSID: callSID)
                         }
                     case .media(let media):
                         guard let conversation else { continue frames }
@@ -186,18 +178,5 @@ struct TwilioCallBridge: Sendable {
             transport?.close()
         }
         await group.waitForAll()
-    }
-
-    /// Delivers a result in an unstructured task so a cancelled call still reaches the
-    /// webhook or the spool.
-    static func deliver(_ result: CallResult, to sink: any ResultSink, logger: Logger) async {
-        let task = Task {
-            do {
-                try await sink.deliver(result)
-            } catch {
-                logger.error("post-call result could not be delivered or spooled", metadata: ["error": "\(error)"])
-            }
-        }
-        await task.value
     }
 }
