@@ -42,7 +42,7 @@ public struct CallDrainService: Service {
         // the calls' time) and runs beside the wait.
         let deadline = ContinuousClock.now + budget.total
         let fleet = self.fleet
-        let marking = Task { await fleet?.beginDraining() }
+        let marking = Task { if let fleet { await fleet.beginDraining() } }
         await phases()
         // Let the registry's drain mark land (it is bounded), within the budget.
         _ = await FleetMembership.finishes(marking, within: max(.zero, deadline - .now))
