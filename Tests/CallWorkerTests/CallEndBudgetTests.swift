@@ -31,12 +31,12 @@ final class HangingReleaseRegistry: CapacityRegistry {
             }
             if open { continuation.resume() }
         }
-        return try await base.release(reservationID: reservationID)
+        return await base.release(reservationID: reservationID)
     }
 
     func register(_ registration: WorkerRegistration) async throws(CapacityError) -> Date { try await base.register(registration) }
     func heartbeat(workerID: String) async throws(CapacityError) -> Date { try await base.heartbeat(workerID: workerID) }
-    func deregister(workerID: String) async throws(CapacityError) -> Bool { try await base.deregister(workerID: workerID) }
+    func deregister(workerID: String) async throws(CapacityError) -> Bool { await base.deregister(workerID: workerID) }
     func releaseAll(workerID: String) async throws(CapacityError) -> Int { try await base.releaseAll(workerID: workerID) }
     func reserve(_ request: ReservationRequest) async throws(CapacityError) -> ReservationOutcome { try await base.reserve(request) }
     func confirm(reservationID: UUID, callSID: String?) async throws(CapacityError) -> ActiveCall {
@@ -44,11 +44,11 @@ final class HangingReleaseRegistry: CapacityRegistry {
     }
     func setDraining(workerID: String, _ draining: Bool) async throws(CapacityError) { try await base.setDraining(workerID: workerID, draining) }
     func setQuota(_ scope: QuotaScope, maxConcurrent: Int?) async throws(CapacityError) { try await base.setQuota(scope, maxConcurrent: maxConcurrent) }
-    func quotas() async throws(CapacityError) -> [QuotaScope: Int] { try await base.quotas() }
-    func workers() async throws(CapacityError) -> [WorkerStatus] { try await base.workers() }
-    func usage() async throws(CapacityError) -> CapacityUsage { try await base.usage() }
+    func quotas() async throws(CapacityError) -> [QuotaScope: Int] { await base.quotas() }
+    func workers() async throws(CapacityError) -> [WorkerStatus] { await base.workers() }
+    func usage() async throws(CapacityError) -> CapacityUsage { await base.usage() }
     func removeExpiredWorkers(gracePeriod: Duration) async throws(CapacityError) -> [String] {
-        try await base.removeExpiredWorkers(gracePeriod: gracePeriod)
+        await base.removeExpiredWorkers(gracePeriod: gracePeriod)
     }
 }
 
