@@ -292,7 +292,10 @@ struct ConversationCacheTests {
         #expect(await harness.waitUntilListening())
         await harness.play(CallerAudio.silence(seconds: 1))
         _ = await harness.hangUp()
-        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent("CA-test.wav"))))
+        // Named like the call's result (collision-free stem), readable by the owner only.
+        let recording = directory.appendingPathComponent(CallIdentity(callID: "CA-test", streamID: "MZ-test", botID: "test-bot").storageName + ".wav")
+        #expect((try FileManager.default.attributesOfItem(atPath: recording.path)[.posixPermissions] as? Int) == 0o600)
+        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: recording)))
         #expect(file.format == AudioFormat(encoding: .muLaw, sampleRate: 8000, channels: 2))
         let samples = file.pcm16Samples()
         let agent = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
