@@ -40,6 +40,9 @@ extension PostCallResults {
                 try await outbox.checkpoint(Fixtures.result("CA-crashed", reason: .workerLost))
                 try await outbox.checkpoint(Fixtures.result("CA-finished", reason: .workerLost))
                 try await outbox.store(Fixtures.result("CA-finished", reason: .agentEnded))
+                // A checkpoint arriving after the final result is dropped.
+                try await outbox.checkpoint(Fixtures.result("CA-finished", reason: .workerLost))
+                #expect(!Fixtures.files(directory).contains(Fixtures.result("CA-finished").identity.storageName + ".checkpoint"))
                 #expect(Fixtures.mode(directory + "/" + Fixtures.result("CA-crashed").identity.storageName + ".checkpoint") == 0o600)
                 // A checkpoint is not a result to deliver yet.
                 #expect(try await outbox.entries().compactMap(\.callID) == ["CA-finished"])

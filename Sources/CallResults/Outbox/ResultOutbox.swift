@@ -2,6 +2,7 @@ import CallEngine
 import Foundation
 import Logging
 import NIOPosix
+import Synchronization
 
 /// The durable outbox of post-call results: one file per call, written before any delivery
 /// attempt and removed only once a receiver acknowledged it.
@@ -27,6 +28,9 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
     /// Whether results can be stored now.
     public let storageHealth = ResultStorageHealth()
     private let fileSystem: any OutboxFileSystem
+    /// Calls whose final result was stored: a checkpoint arriving late is dropped, so it
+    /// cannot outlive the final result and come back as `worker_lost` after a restart.
+    private let finished = Mutex(RecentNames(capacity: 4096))
     private let logger: Logger
 
     /// Extension of final results.
@@ -71,6 +75,7 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
                 try fileSystem.remove(name: name + Self.checkpointExtension, in: directory)
             }
             storageHealth.markWritable()
+            finished.withLock { $0.insert(name) }
         } catch {
             noteWriteFailure(error, operation: "store", callID: result.identity.callID)
             throw error
@@ -80,6 +85,7 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
     /// Stores a partial result of a running call (replacing its previous checkpoint).
     /// A failure is counted and logged, then thrown: the call goes on.
     public func checkpoint(_ result: CallResult) async throws {
+        guard !finished.withLock({ $0.contains(result.identity.storageName) }) else { return }
         let name = result.identity.storageName + Self.checkpointExtension
         let bytes = [UInt8](try result.jsonData())
         let (fileSystem, directory) = (self.fileSystem, self.directory)
@@ -317,5 +323,30 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
             }
         }.value
         return try outcome.get()
+    }
+}
+
+/// A bounded set of the most recent names (oldest dropped first).
+struct RecentNames: Sendable {
+    let capacity: Int
+    private var names: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    func contains(_ name: String) -> Bool { names.contains(name) }
+
+    mutating func insert(_ name: String) {
+        guard names.insert(name).inserted else { return }
+        if order.count < capacity {
+            order.append(name)
+        } else {
+            names.remove(order[head])
+            order[head] = name
+            head = (head + 1) % capacity
+        }
     }
 }

@@ -105,7 +105,7 @@ struct TwilioCallBridge: Sendable {
                         let reservationID = fleet?.reservationID(in: start.start.customParameters, logger: logger)
                         let callSID = start.start.callSid
                         group.addTask {
-                            await ResultPipeline(sink: sink, fleet: fleet, logger: callLogger).run(newConversation, reservationID: reservationID, callSID: callSID)
+                            await ResultPipeline(sink: sink, fleet: fleet, logger: callLogger).run(identity: identity, reservationID: reservationID, callSID: callSID) { await newConversation.run() }
                         }
                     case .media(let media):
                         guard let conversation else { continue frames }

@@ -5,14 +5,14 @@ import Logging
 
 /// A call's end-of-call work, in the order that loses nothing:
 ///
-/// 1. at the start, a checkpoint (so a worker that dies mid-call leaves a partial result,
-///    recovered as ``CallEndReason/workerLost`` at the next start), refreshed while the
-///    conversation grows;
+/// 1. before the call runs, a first checkpoint (identity and start time), so a worker that
+///    dies mid-call leaves a partial result, recovered as ``CallEndReason/workerLost`` at the
+///    next start (the engine refreshes the checkpoint at turn boundaries);
 /// 2. at the end, the result is made durable (``StagedResultSink/persist(_:)``; for another
 ///    sink, its ``ResultSink/deliver(_:)``, which returns once the result is durable);
-/// 3. then the fleet reservation is released (bounded by
-///    ``FleetMembership/callEndBudget``);
-/// 4. then the result is delivered (``StagedResultSink/dispatch(_:persistence:)``).
+/// 3. then the fleet reservation is released (bounded by ``FleetMembership/callEndBudget``);
+/// 4. then the result is delivered (``StagedResultSink/dispatch(_:persistence:)``: one
+///    bounded attempt, redelivery afterwards).
 ///
 /// Steps 2 and 4 run in unstructured tasks, so a cancelled call still stores and delivers
 /// its result.
@@ -23,8 +23,6 @@ public struct ResultPipeline: Sendable {
     public let fleet: FleetMembership?
     /// The call's logger (carries `call_sid`).
     public let logger: Logger
-    /// How often the checkpoint is refreshed while the call's transcript grows.
-    public var checkpointInterval: Duration = .seconds(2)
 
     /// Creates a pipeline.
     public init(sink: any ResultSink, fleet: FleetMembership?, logger: Logger) {
@@ -33,19 +31,29 @@ public struct ResultPipeline: Sendable {
         self.logger = logger
     }
 
-    /// Runs the call and its end-of-call work.
-    public func run(_ conversation: CallConversation, reservationID: UUID?, callSID: String) async {
+    /// Runs the call (`call`, e.g. `{ await conversation.run() }`) and its end-of-call work.
+    /// - Parameters:
+    ///   - identity: The call's identity (for the first checkpoint).
+    ///   - reservationID: The call's fleet reservation, if any.
+    ///   - callSID: The carrier's call id.
+    ///   - call: Runs the call to its end and returns its result.
+    public func run(
+        identity: CallIdentity,
+        reservationID: UUID?,
+        callSID: String,
+        call: @escaping @Sendable () async -> CallResult
+    ) async {
         let staged = sink as? any StagedResultSink
-        let sink = self.sink
-        let logger = self.logger
+        let (sink, logger) = (self.sink, self.logger)
+        let started = Date()
+        // A failed checkpoint is counted and logged by the sink; the call goes on.
+        try? await sink.checkpoint(CallResult(
+            identity: identity, startedAt: started, endedAt: started, endReason: .workerLost,
+            transcript: [], lead: [:], turns: [], usage: CallUsage(), estimatedCost: 0,
+            errors: [], providers: [:], phases: []
+        ))
         let body = { () async -> (CallResult, ResultPersistence?) in
-            let result = await withTaskGroup(of: CallResult?.self) { group in
-                group.addTask { await self.checkpointWhileRunning(conversation) }
-                let result = await conversation.run()
-                group.cancelAll()
-                await group.waitForAll()
-                return result
-            }
+            let result = await call()
             if let staged {
                 return (result, await Task { await staged.persist(result) }.value)
             }
@@ -67,31 +75,5 @@ public struct ResultPipeline: Sendable {
         if let staged, let persistence {
             await Task { await staged.dispatch(result, persistence: persistence) }.value
         }
-    }
-
-    /// Checkpoints the call at once, then again whenever its conversation grew, until cancelled.
-    private func checkpointWhileRunning(_ conversation: CallConversation) async -> CallResult? {
-        let identity = conversation.identity
-        let startedAt = Date()
-        var written = -1
-        while !Task.isCancelled {
-            let entries = await conversation.conversation.entries
-            if entries.count != written {
-                let partial = CallResult(
-                    identity: identity, startedAt: startedAt, endedAt: Date(), endReason: .workerLost,
-                    transcript: entries, lead: [:], turns: [], usage: CallUsage(), estimatedCost: 0,
-                    errors: [], providers: [:], phases: []
-                )
-                do {
-                    try await sink.checkpoint(partial)
-                    written = entries.count
-                } catch {
-                    // Counted and logged by the sink; the call goes on.
-                    written = entries.count
-                }
-            }
-            do { try await Task.sleep(for: checkpointInterval) } catch { break }
-        }
-        return nil
     }
 }
