@@ -28,7 +28,8 @@ LOCK = threading.Lock()
 def mode():
     try:
         with open(os.path.join(STATE, "mode")) as f:
-            return f.read().strip() or "up"
+            words = f.read().split()
+            return words[0] if words else "up"
     except OSError:
         return "up"
 

@@ -30,8 +30,10 @@ cleanup() {
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
+# The receiver reads the mode on every request: replace the file atomically.
+set_mode() { echo "$1" > "$STATE/mode.tmp" && mv "$STATE/mode.tmp" "$STATE/mode"; }
 
-echo up > "$STATE/mode"
+set_mode up
 python3 scripts/crash-results-fixture.py "$STATE" "$OPENAI_PORT" "$WEBHOOK_PORT" "$SECRET" > "$STATE/fixture.log" 2>&1 &
 FIXTURE_PID=$!
 espeak-ng -w "$STATE/turn.wav" "I would like to book a table for two, please." 2>/dev/null
@@ -54,7 +56,7 @@ kills=0
 start_worker
 for i in $(seq 1 "$N"); do
     mode=${modes[$(( (i - 1) % 3 ))]}
-    echo "$mode" > "$STATE/mode"
+    set_mode "$mode"
     sid=$(printf 'CAcrash%04d' "$i")
     "$BIN/call-simulator" --call-sid "$sid" --wait 8 --quiet-ms 500 --out "$STATE/agent-$i.wav" \
         "ws://127.0.0.1:$WORKER_PORT/ws/demo" "$STATE/turn.wav" > "$STATE/sim-$i.log" 2>&1 &
@@ -71,7 +73,7 @@ for i in $(seq 1 "$N"); do
 done
 
 # Final: webhook up, a fresh worker (every entry due at once), let it deliver.
-echo up > "$STATE/mode"
+set_mode up
 kill -9 "$WORKER_PID" 2>/dev/null || true; wait "$WORKER_PID" 2>/dev/null || true
 start_worker
 for _ in $(seq 1 600); do
@@ -92,7 +94,9 @@ for line in open(os.path.join(state, "worker.log"), errors="replace"):
         continue
     if entry.get("msg") == "call started" and entry.get("call_sid", "").startswith("CAcrash"):
         started.add(entry["call_sid"])
-deliveries = [l.split() for l in open(os.path.join(state, "deliveries.txt"))] if os.path.exists(os.path.join(state, "deliveries.txt")) else []
+path = os.path.join(state, "deliveries.txt")
+deliveries = [l.split() for l in open(path)] if os.path.exists(path) else []
+deliveries = [d for d in deliveries if len(d) >= 3]
 verified = [d for d in deliveries if d[2] == "ok"]
 delivered = {d[0] for d in verified}
 bad = [d for d in deliveries if d[2] != "ok"]

@@ -22,8 +22,10 @@ cleanup() {
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
+# The receiver reads the mode on every request: replace the file atomically.
+set_mode() { echo "$1" > "$STATE/mode.tmp" && mv "$STATE/mode.tmp" "$STATE/mode"; }
 
-echo down > "$STATE/mode"   # the webhook answers 503 to everything
+set_mode down   # the webhook answers 503 to everything
 python3 scripts/crash-results-fixture.py "$STATE" "$OPENAI_PORT" "$WEBHOOK_PORT" whsec-drain > "$STATE/fixture.log" 2>&1 &
 FIXTURE_PID=$!
 # 60 s of quiet line noise: the caller stays on the line until the worker ends the call.
