@@ -2,6 +2,7 @@ import Foundation
 import CallAudio
 import CallTesting
 import SpeechServices
+import Synchronization
 import Testing
 
 @testable import CallEngine
@@ -53,6 +54,42 @@ struct ConversationTests {
         #expect(result.errors.isEmpty)
         #expect(llm.requests.first?.messages.last?.content == "[keys pressed: 1]")
         #expect(result.transcript.compactMap { if case .agent(let turn) = $0 { turn.playedText } else { nil } } == ["You pressed one."])
+    }
+
+    /// Records pre-connects and reports each one.
+    final class RecordingWarmup: ProviderWarmup {
+        let calls = Mutex<[String?]>([])
+        let reported: AsyncStream<Void>
+        private let continuation: AsyncStream<Void>.Continuation
+
+        init() {
+            (reported, continuation) = AsyncStream.makeStream(of: Void.self)
+        }
+
+        func preconnect(connections: Int?, context: ProviderCallContext) async -> ProviderWarmupResult {
+            calls.withLock { $0.append(context.callSID) }
+            continuation.yield()
+            return ProviderWarmupResult(attempted: 3, connected: 3, duration: .zero)
+        }
+    }
+
+    @Test("the providers are pre-connected once when the call starts, for that call")
+    func preconnect() async throws {
+        let warmup = RecordingWarmup()
+        let conversation = CallConversation(
+            identity: CallIdentity(callID: "CA-warm", streamID: "MZ-warm", botID: "test-bot"),
+            configuration: CallHarness.configuration(),
+            providers: CallProviders(
+                speechToText: ScriptedSpeechToText(), languageModel: ScriptedLanguageModel(), textToSpeech: ScriptedTextToSpeech(), warmup: warmup
+            ),
+            transport: SimulatedCarrier()
+        )
+        let run = Task { await conversation.run() }
+        for await _ in warmup.reported { break }
+        await conversation.handle(.audio(AudioFrame(silenceAt: 8000)))
+        await conversation.handle(.hangUp)
+        _ = await run.value
+        #expect(warmup.calls.withLock { $0 } == ["CA-warm"])
     }
 
     @Test("a multi-turn conversation from caller audio to agent audio")

@@ -115,6 +115,10 @@ public actor CallConversation {
         let requests = self.requests
         await withDiscardingTaskGroup { group in
             group.addTask { await self.tickWallClock() }
+            if let warmup = providers.warmup, !finished {
+                let context = ProviderCallContext(callSID: identity.callID, logger: logger)
+                group.addTask { await warmup.preconnect(context: context) }
+            }
             for await request in requests {
                 group.addTask { await self.execute(request) }
             }

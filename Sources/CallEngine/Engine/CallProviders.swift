@@ -12,12 +12,19 @@ public struct CallProviders: Sendable {
     public var textToSpeech: any TextToSpeech
     /// Phrase cache shared by all calls of the worker.
     public var ttsCache: TTSCache?
+    /// Opens provider connections when a call starts, so its first turn does not pay for
+    /// connection setup (run beside the greeting, never on the turn's path).
+    public var warmup: (any ProviderWarmup)?
 
     /// Creates a provider set.
-    public init(speechToText: any SpeechToText, languageModel: any LanguageModel, textToSpeech: any TextToSpeech, ttsCache: TTSCache? = nil) {
+    public init(
+        speechToText: any SpeechToText, languageModel: any LanguageModel, textToSpeech: any TextToSpeech, ttsCache: TTSCache? = nil,
+        warmup: (any ProviderWarmup)? = nil
+    ) {
         self.speechToText = speechToText
         self.languageModel = languageModel
         self.textToSpeech = textToSpeech
         self.ttsCache = ttsCache
+        self.warmup = warmup
     }
 }

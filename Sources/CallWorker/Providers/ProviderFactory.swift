@@ -14,7 +14,7 @@ public enum ProviderFactory {
     /// ``OpenAIConfiguration/connectionsPerHost(forCallSlots:)`` (three per slot, at least 16),
     /// unless the configuration already asks for more.
     /// - Returns: the providers and the client (shut it down on exit). The client is also the
-    ///   worker's ``ProviderWarmup``: call `preconnect(context:)` when a call is announced.
+    ///   providers' ``ProviderWarmup``: each call pre-connects when it starts.
     public static func openAI(
         _ configuration: OpenAIConfiguration,
         callSlots: Int? = nil,
@@ -40,7 +40,8 @@ public enum ProviderFactory {
             speechToText: ResilientSpeechToText(client.transcriber, policy: policy, logger: logger),
             languageModel: ResilientLanguageModel(client.chatModel, policy: policy, logger: logger),
             textToSpeech: ResilientTextToSpeech(client.speechSynthesizer, policy: policy, logger: logger),
-            ttsCache: cache
+            ttsCache: cache,
+            warmup: client
         )
         return (providers, client)
     }
