@@ -72,8 +72,11 @@ struct CallDemo {
         let endOfSpeechWait = Duration.milliseconds(700)
         bot.voiceActivity.segmenter.stopHangover = endOfSpeechWait
         let sink = ResultBox()
+        // Offline demo: no Twilio account, so signatures are off (as TWILIO_SIGNATURES=off).
+        var workerConfiguration = WorkerConfiguration(host: "127.0.0.1", port: 0)
+        workerConfiguration.security = .development
         let server = CallWorkerServer(
-            configuration: WorkerConfiguration(host: "127.0.0.1", port: 0),
+            configuration: workerConfiguration,
             catalog: BotCatalog(bots: ["demo": bot]),
             providers: providers,
             resultSink: sink,

@@ -54,9 +54,12 @@ struct CallWorkerMain {
         let resultSink: any ResultSink = webhook ?? spool
 
         var startup = Logger.Metadata()
-        for (key, value) in configuration.logMetadataSummary { startup[key] = "\(value)" }
+        for (key, value) in configuration.startupSummary { startup[key] = "\(value)" }
         startup["bots"] = "\(catalog.bots.keys.sorted().joined(separator: ","))"
         logger.info("call-worker starting", metadata: startup)
+        if configuration.security.signatures == .off {
+            logger.warning("TWILIO_SIGNATURES=off: Twilio signatures and stream tokens are NOT checked (development only)")
+        }
 
         var fleetServices: [any Service] = []
         var fleet: FleetMembership?

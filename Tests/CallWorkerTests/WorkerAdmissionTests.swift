@@ -52,7 +52,7 @@ struct WorkerAdmissionTests {
         try await harness.run { port in
             let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
             let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
-            async let first = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA5555") { caller in
+            async let first = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(5555)) { caller in
                 caller.connectedAndStart()
                 try await caller.waitInSilence { $0.echoes.count >= 1 }
                 startedContinuation.yield()
@@ -95,7 +95,7 @@ struct WorkerAdmissionTests {
             let signature = validator.signature(url: "wss://worker.example.com/ws/demo")
             var headers = HTTPFields()
             headers[HTTPField.Name("X-Twilio-Signature")!] = signature
-            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA6666", headers: headers) { caller in
+            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(6666), headers: headers) { caller in
                 caller.connectedAndStart()
                 let heard1 = try await caller.waitInSilence { $0.echoes.count >= 1 }
                 #expect(heard1)
@@ -117,7 +117,7 @@ struct WorkerAdmissionTests {
                 .POST, "http://127.0.0.1:\(port)/twiml/demo", headers: [contentType, ("X-Twilio-Signature", webhookSignature)], body: form + "&Extra=1")
             #expect(rejected.status == 403)
         }
-        #expect(harness.sink.results.map(\.identity.callID) == ["CA6666"])
+        #expect(harness.sink.results.map(\.identity.callID) == [TestSID.call(6666)])
     }
 
     @Test func healthAndMetricsRoutes() async throws {

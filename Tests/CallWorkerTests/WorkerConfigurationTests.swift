@@ -5,26 +5,26 @@ import Testing
 
 @Suite struct WorkerConfigurationTests {
     @Test func defaultsAndValidation() throws {
-        let defaults = try WorkerConfiguration.fromEnvironment([:])
+        let defaults = try WorkerConfiguration.dev([:])
         #expect(defaults.port == 8080)
         #expect(defaults.maximumConcurrentCalls == 1)
         #expect(defaults.drainTimeout == .seconds(45))
         #expect(defaults.openAI == nil)
 
         #expect(throws: WorkerConfigurationError.invalidVariable(name: "PORT", reason: "expected an integer in 0...65535, got \"http\"")) {
-            try WorkerConfiguration.fromEnvironment(["PORT": "http"])
+            try WorkerConfiguration.dev(["PORT": "http"])
         }
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["MAX_CONCURRENT_CALLS": "0"]) }
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["RESULT_WEBHOOK_URL": "not a url"]) }
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["PUBLIC_HOST": "https://x/y"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["MAX_CONCURRENT_CALLS": "0"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["RESULT_WEBHOOK_URL": "not a url"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["PUBLIC_HOST": "https://x/y"]) }
     }
 
     @Test func fleetRegistrySettingsAreReadAndValidated() throws {
-        let alone = try WorkerConfiguration.fromEnvironment([:])
+        let alone = try WorkerConfiguration.dev([:])
         #expect(alone.fleet == nil)
         #expect(alone.description.contains("capacity_registry=none"))
 
-        let configuration = try WorkerConfiguration.fromEnvironment([
+        let configuration = try WorkerConfiguration.dev([
             "CAPACITY_DATABASE_URL": "postgres://fleet:db-secret@db.internal:5433/calls?sslmode=disable",
             "PUBLIC_HOST": "worker-7.example.com", "MAX_CONCURRENT_CALLS": "4",
             "WORKER_ID": "worker-7", "WORKER_LABELS": "region=eu-west, version=1.4", "REGISTRY_TTL": "9",
@@ -39,14 +39,14 @@ import Testing
         #expect(!configuration.description.contains("db-secret"))
         #expect(configuration.description.contains("worker_id=worker-7"))
 
-        let explicit = try WorkerConfiguration.fromEnvironment([
+        let explicit = try WorkerConfiguration.dev([
             "CAPACITY_DATABASE_URL": "postgres://fleet@db/calls", "WORKER_STREAM_URL": "wss://lb.example.com/ws",
         ])
         #expect(explicit.fleet?.registration.streamURL == "wss://lb.example.com/ws")
 
         func rejected(_ environment: [String: String]) -> String? {
             do {
-                _ = try WorkerConfiguration.fromEnvironment(environment)
+                _ = try WorkerConfiguration.dev(environment)
                 return nil
             } catch {
                 if case .invalidVariable(let name, _) = error { return name }
@@ -65,12 +65,13 @@ import Testing
 
     @Test func secretsNeverAppearInTheSummary() throws {
         let configuration = try WorkerConfiguration.fromEnvironment([
-            "OPENAI_API_KEY": "sk-very-secret", "TWILIO_AUTH_TOKEN": "tw-secret",
+            "OPENAI_API_KEY": "sk-very-secret", "TWILIO_AUTH_TOKEN": "tw-secret", "PUBLIC_HOST": "worker.example.com",
+            "STREAM_TOKEN_SECRET": "stream-secret-0123456789abcdef0123456789",
             "RESULT_WEBHOOK_URL": "https://hooks.example.com/r?token=hook-secret", "OPENAI_CHAT_MODEL": "gpt-test",
         ])
         #expect(configuration.openAI?.chatModel == "gpt-test")
         let text = configuration.description + "\(configuration)"
-        for secret in ["sk-very-secret", "tw-secret", "hook-secret"] {
+        for secret in ["sk-very-secret", "tw-secret", "hook-secret", "stream-secret-0123456789abcdef0123456789"] {
             #expect(!text.contains(secret))
         }
         #expect(text.contains("twilio_signatures=enforced"))
@@ -120,5 +121,12 @@ import Testing
         let path = root.appendingPathComponent("Examples/bots.json").path
         let catalog = try BotCatalog.load(path: path, recordingDirectory: nil)
         #expect(catalog.configuration(for: "demo")?.greeting != nil)
+    }
+}
+
+extension WorkerConfiguration {
+    /// `fromEnvironment` with `TWILIO_SIGNATURES=off` added (these tests are not about signatures).
+    static func dev(_ environment: [String: String]) throws(WorkerConfigurationError) -> WorkerConfiguration {
+        try fromEnvironment(environment.merging(["TWILIO_SIGNATURES": "off"]) { given, _ in given })
     }
 }

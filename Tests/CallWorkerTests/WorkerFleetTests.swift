@@ -34,7 +34,7 @@ struct WorkerFleetTests {
             #expect(reservation.workerID == "w1")
             #expect(reservation.streamURL == "wss://w1.example.com/ws")
             _ = try await TwilioWebSocketCaller.call(
-                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA7001",
+                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(7001),
                 parameters: ["reservation_id": reservation.id.uuidString]
             ) { caller in
                 caller.connectedAndStart()
@@ -58,7 +58,7 @@ struct WorkerFleetTests {
             #expect(status.used == 0)
             return results
         }
-        #expect(results.first?.identity.callID == "CA7001")
+        #expect(results.first?.identity.callID == TestSID.call(7001))
         #expect(results.first?.endReason == .callerHungUp)
         #expect(results.first?.identity.customParameters["reservation_id"] != nil)
         let operations = registry.operations
@@ -109,7 +109,7 @@ struct WorkerFleetTests {
             let reservation = try #require(outcome.reservation)
             registry.setFailing(true)
             _ = try await TwilioWebSocketCaller.call(
-                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA7002",
+                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(7002),
                 parameters: ["reservation_id": reservation.id.uuidString]
             ) { caller in
                 caller.connectedAndStart()
@@ -121,7 +121,7 @@ struct WorkerFleetTests {
             registry.setFailing(false)
             return results
         }
-        #expect(results.first?.identity.callID == "CA7002")
+        #expect(results.first?.identity.callID == TestSID.call(7002))
         #expect(results.first?.endReason == .callerHungUp)
         let operations = registry.operations
         #expect(operations.contains("confirm CA7002"))
@@ -136,7 +136,7 @@ struct WorkerFleetTests {
         _ = try await registry.register(fleet.registration)
         let reservation = try #require(try await registry.reserve(ReservationRequest(clientID: "acme")).reservation)
         registry.setFailing(true)
-        await fleet.tracking(reservationID: reservation.id, callSID: "CA7010", logger: Logger(label: "t")) {}
+        await fleet.tracking(reservationID: reservation.id, callSID: TestSID.call(7010), logger: Logger(label: "t")) {}
         #expect(fleet.pendingReleaseCount == 1)
         // The database is still down at the next tick: kept.
         #expect(await fleet.retryPendingReleases() == 1)
@@ -155,7 +155,7 @@ struct WorkerFleetTests {
         let results = try await harness.run { port in
             await fleet.waitUntilRegistered()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (sid, id) in [("CA7003", UUID().uuidString), ("CA7004", "not-a-uuid")] {
+                for (sid, id) in [(TestSID.call(7003), UUID().uuidString), (TestSID.call(7004), "not-a-uuid")] {
                     group.addTask {
                         _ = try await TwilioWebSocketCaller.call(
                             url: "ws://127.0.0.1:\(port)/ws/demo", callSid: sid, parameters: ["reservation_id": id]
@@ -171,7 +171,7 @@ struct WorkerFleetTests {
             }
             return await harness.sink.waitForResults(2)
         }
-        #expect(Set(results.map(\.identity.callID)) == ["CA7003", "CA7004"])
+        #expect(Set(results.map(\.identity.callID)) == [TestSID.call(7003), TestSID.call(7004)])
         #expect(results.allSatisfy { $0.endReason == .callerHungUp })
         let operations = registry.operations
         // The unknown one was tried (and failed), the malformed one never reached the registry.

@@ -19,6 +19,7 @@ struct TwilioCallBridge: Sendable {
     let registry: CallRegistry
     let fleet: FleetMembership?
     let sessionConfiguration: TwilioStreamSessionConfiguration
+    let streamAdmission: StreamAdmission
     let logger: Logger
 
     /// Handles the socket until it closes and the call's result is delivered.
@@ -70,6 +71,11 @@ struct TwilioCallBridge: Sendable {
                         break
                     case .started(let start):
                         logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+                        if case .failure(let refusal) = streamAdmission.check(start, botID: botID) {
+                            await Self.refuseUnauthorized(start, botID: botID, refusal: refusal, sink: resultSink, statistics: statistics, logger: logger)
+                            endCallError = true
+                            break frames
+                        }
                         let identity = CallIdentity(
                             callID: start.start.callSid,
                             streamID: start.streamSid,
