@@ -24,8 +24,7 @@ struct HostilePeersProbeTests {
     @Test func slowHeadersAndAbortedUpgradesWhileASignedCallIsAdmitted() async throws {
         let slowCount = 200 * Self.scale
         let abortedCount = 100 * Self.scale
-        var security = WorkerSecurityConfiguration()
-        security.headerTimeout = .seconds(3)
+        let security = ServerHardeningTests.security { $0.headerTimeout = .seconds(3) }
         let harness = WorkerHarness(
             maximumConcurrentCalls: 4, twilioAuthToken: StreamFlowTests.token, publicHost: StreamFlowTests.publicHost, security: security)
         let rssBefore = Self.residentMegabytes()

@@ -24,20 +24,21 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { register(context) }
+        if context.channel.isActive { _ = register(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        register(context)
-        context.fireChannelActive()
+        // A refused connection is closed here; the HTTP handlers never see it.
+        if register(context) { context.fireChannelActive() }
     }
 
-    private func register(_ context: ChannelHandlerContext) {
-        guard !registered else { return }
+    /// Registers the connection once; false when it was refused (and is being closed).
+    private func register(_ context: ChannelHandlerContext) -> Bool {
+        guard !registered else { return id != nil }
         registered = true
         guard let id = connections.open(context.channel) else {
             context.close(promise: nil)
-            return
+            return false
         }
         self.id = id
         let connections = self.connections
@@ -48,6 +49,7 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
             connections.headerTimedOut(id)
             context.close(promise: nil)
         }
+        return true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -41,7 +41,7 @@ public struct StreamAdmission: Sendable {
         let metadata = start.start
         let now = clock()
         let token = metadata.customParameters[StreamToken.parameterName]
-        do {
+        do throws(StreamTokenError) {
             let claims = try key.verify(
                 token, callSid: metadata.callSid, accountSid: metadata.accountSid, botID: botID,
                 parameters: metadata.customParameters, now: now)
