@@ -20,12 +20,16 @@ final class HeldConnection: Sendable {
                 headContinuation.yield()
                 var text = ""
                 var answered = false
-                for try await var chunk in inbound {
-                    text += chunk.readString(length: chunk.readableBytes) ?? ""
-                    if !answered, text.contains("\r\n\r\n") {
-                        answered = true
-                        headContinuation.yield()
+                do {
+                    for try await var chunk in inbound {
+                        text += chunk.readString(length: chunk.readableBytes) ?? ""
+                        if !answered, text.contains("\r\n\r\n") {
+                            answered = true
+                            headContinuation.yield()
+                        }
                     }
+                } catch {
+                    // A server that closes with our bytes unread resets the connection: closed too.
                 }
                 headContinuation.finish()
                 return text

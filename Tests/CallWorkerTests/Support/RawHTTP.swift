@@ -32,7 +32,11 @@ enum RawHTTP {
         try await withConnection(port: port) { inbound, outbound in
             if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
             var text = ""
-            for try await var chunk in inbound { text += chunk.readString(length: chunk.readableBytes) ?? "" }
+            do {
+                for try await var chunk in inbound { text += chunk.readString(length: chunk.readableBytes) ?? "" }
+            } catch {
+                // Closed with our bytes unread: a reset is a close too.
+            }
             return text
         }
     }
