@@ -16,10 +16,14 @@ final class HeldConnection: Sendable {
         let (heads, headContinuation) = AsyncStream.makeStream(of: Void.self)
         let closed = Task {
             try await channel.executeThenClose { inbound, outbound in
-                if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
-                headContinuation.yield()
                 var text = ""
                 var answered = false
+                do {
+                    if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
+                } catch {
+                    // An evicted or refused connection may be closed before this write.
+                }
+                headContinuation.yield()
                 do {
                     for try await var chunk in inbound {
                         text += chunk.readString(length: chunk.readableBytes) ?? ""

@@ -30,9 +30,10 @@ enum RawHTTP {
     /// Sends `bytes` and returns what the server sent before it closed the connection.
     static func sendAndAwaitClose(port: Int, _ bytes: String) async throws -> String {
         try await withConnection(port: port) { inbound, outbound in
-            if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
             var text = ""
             do {
+                // A refused connection may be closed before the request is even written.
+                if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
                 for try await var chunk in inbound { text += chunk.readString(length: chunk.readableBytes) ?? "" }
             } catch {
                 // Closed with our bytes unread: a reset is a close too.
