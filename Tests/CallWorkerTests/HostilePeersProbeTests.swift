@@ -30,7 +30,22 @@ struct HostilePeersProbeTests {
         let rssBefore = Self.residentMegabytes()
         let figures = try await harness.run { port -> [String] in
             let began = ContinuousClock.now
-            // 1. Slow-header connections: half a head each, held open.
+            // 1. Aborted upgrades: a signed upgrade request, then the client closes at once.
+            let upgrade = RawHTTP.upgrade("/ws/demo", host: StreamFlowTests.publicHost, headers: [
+                ("X-Twilio-Signature", StreamFlowTests.validator.signature(url: "wss://\(StreamFlowTests.publicHost)/ws/demo")),
+            ])
+            for batch in stride(from: 0, to: abortedCount, by: 100) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in batch..<min(batch + 100, abortedCount) {
+                        group.addTask {
+                            let channel = try await RawHTTP.open(port: port)
+                            try? await channel.executeThenClose { _, outbound in try await outbound.write(ByteBuffer(string: upgrade)) }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // 2. Slow-header connections: half a head each, held open (past the cap at scale 10).
             var slow: [HeldConnection] = []
             for batch in stride(from: 0, to: slowCount, by: 100) {
                 try await withThrowingTaskGroup(of: HeldConnection.self) { group in
@@ -40,23 +55,8 @@ struct HostilePeersProbeTests {
                     for try await connection in group { slow.append(connection) }
                 }
             }
-            // 2. Aborted upgrades: a signed upgrade request, then the client closes at once.
-            let upgrade = RawHTTP.upgrade("/ws/demo", host: StreamFlowTests.publicHost, headers: [
-                ("X-Twilio-Signature", StreamFlowTests.validator.signature(url: "wss://\(StreamFlowTests.publicHost)/ws/demo")),
-            ])
-            for batch in stride(from: 0, to: abortedCount, by: 100) {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in batch..<min(batch + 100, abortedCount) {
-                        group.addTask {
-                            let channel = try await RawHTTP.open(port: port)
-                            try await channel.executeThenClose { _, outbound in try await outbound.write(ByteBuffer(string: upgrade)) }
-                        }
-                    }
-                    try await group.waitForAll()
-                }
-            }
             let flooded = ContinuousClock.now - began
-            // 3. A signed call now: admitted, greeted.
+            // 3. A signed call now, with every slow connection still open: admitted, greeted.
             let callStart = ContinuousClock.now
             let call = try await ServerHardeningTests.startCall(port: port, callSid: TestSID.call(9001))
             let greetedAfter = ContinuousClock.now - callStart

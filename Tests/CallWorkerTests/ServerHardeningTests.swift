@@ -59,6 +59,7 @@ struct ServerHardeningTests {
         let (started, startedContinuation) = AsyncStream.makeStream(of: Bool.self)
         let (finish, finishContinuation) = AsyncStream.makeStream(of: Void.self)
         let done = Task {
+            defer { startedContinuation.finish() }
             let heard = Mutex(false)
             _ = try await TwilioWebSocketCaller.call(
                 url: "ws://127.0.0.1:\(port)/ws/demo", callSid: callSid, headers: StreamFlowTests.upgradeHeaders,
@@ -71,7 +72,6 @@ struct ServerHardeningTests {
                 for await _ in finish { break }
                 caller.stop()
             }
-            startedContinuation.finish()
             return heard.withLock { $0 }
         }
         var iterator = started.makeAsyncIterator()
