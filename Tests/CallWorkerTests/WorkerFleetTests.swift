@@ -39,7 +39,7 @@ struct WorkerFleetTests {
             ) { caller in
                 caller.connectedAndStart()
                 // While the call runs the reservation is an active call on this worker.
-                await registry.waitUntilCompleted("confirm CA7001")
+                await registry.waitUntilCompleted("confirm \(TestSID.call(7001))")
                 #expect(try await registry.workers().first?.active == 1)
                 #expect(try await registry.workers().first?.reserved == 0)
                 #expect(try await registry.usage().count(for: .campaign("spring")) == 1)
@@ -62,7 +62,7 @@ struct WorkerFleetTests {
         #expect(results.first?.endReason == .callerHungUp)
         #expect(results.first?.identity.customParameters["reservation_id"] != nil)
         let operations = registry.operations
-        #expect(operations.contains("confirm CA7001"))
+        #expect(operations.contains("confirm \(TestSID.call(7001))"))
         #expect(operations.filter { $0 == "release" }.count == 1)
         // Shutdown: marked draining first, deregistered last.
         let drain = try #require(operations.firstIndex(of: "drain w1"))
@@ -124,7 +124,7 @@ struct WorkerFleetTests {
         #expect(results.first?.identity.callID == TestSID.call(7002))
         #expect(results.first?.endReason == .callerHungUp)
         let operations = registry.operations
-        #expect(operations.contains("confirm CA7002"))
+        #expect(operations.contains("confirm \(TestSID.call(7002))"))
         // Both release attempts were made, then the release was kept for later.
         #expect(operations.filter { $0 == "release" }.count == 2)
         #expect(fleet.pendingReleaseCount == 1)
@@ -175,8 +175,8 @@ struct WorkerFleetTests {
         #expect(results.allSatisfy { $0.endReason == .callerHungUp })
         let operations = registry.operations
         // The unknown one was tried (and failed), the malformed one never reached the registry.
-        #expect(operations.contains("confirm CA7003"))
-        #expect(!operations.contains("confirm CA7004"))
+        #expect(operations.contains("confirm \(TestSID.call(7003))"))
+        #expect(!operations.contains("confirm \(TestSID.call(7004))"))
     }
 
     @Test func twimlWebhookPassesTheReservationIdToTheStream() async throws {
@@ -186,7 +186,7 @@ struct WorkerFleetTests {
             let response = try await HTTP.request(
                 .POST, "http://127.0.0.1:\(port)/twiml/demo?reservation_id=\(id)",
                 headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                body: "CallSid=CA7005&From=%2B15550100&To=%2B15550199"
+                body: "CallSid=\(TestSID.call(7005))&From=%2B15550100&To=%2B15550199"
             )
             #expect(response.status == 200)
             #expect(response.body.contains(#"<Parameter name="reservation_id" value="\#(id)" />"#))
