@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SpeechServices", targets: ["SpeechServices"]),
         .library(name: "OpenAIServices", targets: ["OpenAIServices"]),
         .library(name: "CallEngine", targets: ["CallEngine"]),
+        .library(name: "TwilioCallAdapter", targets: ["TwilioCallAdapter"]),
         .library(name: "CallTesting", targets: ["CallTesting"]),
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
@@ -23,6 +24,7 @@ let package = Package(
         .executable(name: "call-demo", targets: ["CallDemo"]),
         .executable(name: "call-load", targets: ["CallLoad"]),
         .executable(name: "call-simulator", targets: ["CallSimulator"]),
+        .executable(name: "provider-fake", targets: ["ProviderFake"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -39,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -70,6 +73,7 @@ let package = Package(
         .target(
             name: "SpeechServices",
             dependencies: [
+                "CallAudio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -94,6 +98,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "TwilioCallAdapter",
+            dependencies: [
+                "CallAudio", "CallEngine", "TwilioMediaStreams",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),
@@ -131,7 +144,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
-                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "CallCapacity",
+                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -190,6 +203,17 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .executableTarget(
+            name: "ProviderFake",
+            dependencies: [
+                "CallTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ProviderFake",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
             name: "AudioConvert",
             dependencies: ["CallAudio"],
             path: "Examples/AudioConvert",
@@ -245,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
-                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "SpeechServices", "CallAudio", "CallCapacity",
+                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -260,9 +284,18 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "TwilioCallAdapterTests",
+            dependencies: [
+                "TwilioCallAdapter", "CallEngine", "CallTesting", "CallAudio", "TwilioMediaStreams", "SpeechServices",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "TwilioMediaStreamsTests",
             dependencies: [
-                "TwilioMediaStreams",
+                "TwilioMediaStreams", "CallTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -38,6 +38,7 @@ let package = Package(
             name: "SpeechServicesBenchmarks",
             dependencies: [
                 .product(name: "SpeechServices", package: "swift-call-pipeline"),
+                .product(name: "CallAudio", package: "swift-call-pipeline"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "SpeechServicesBenchmarks",
@@ -60,6 +61,7 @@ let package = Package(
             name: "TwilioMediaStreamsBenchmarks",
             dependencies: [
                 .product(name: "TwilioMediaStreams", package: "swift-call-pipeline"),
+                .product(name: "CallTesting", package: "swift-call-pipeline"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only when missing (non-interactive).
 set -euo pipefail
-packages=(libsoxr-dev libssl-dev pkg-config espeak-ng)
+packages=(libsoxr-dev libssl-dev pkg-config espeak-ng haproxy curl python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -2,13 +2,17 @@
 # Runs the whole test suite on a fresh Debian 12 machine with Swift 6.3:
 # installs the Debian packages the project needs, starts a throwaway PostgreSQL 15
 # cluster on 127.0.0.1 for the CallCapacity tests (stopped on exit), then one debug
-# build and `swift test`.
+# build and `swift test`. Deployment checks: the Kubernetes manifests against the API
+# schemas (first, it takes seconds) and, after the tests, the HAProxy fleet of real
+# call-worker processes (scripts/fleet-check.sh, a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/k8s-validate.sh
 # shellcheck source=../.ci/postgres.sh
 source .ci/postgres.sh
 pg_start
 trap pg_stop EXIT
 swift build --build-tests
 swift test --skip-build
+bash scripts/fleet-check.sh

@@ -21,8 +21,8 @@ struct InstantLLM: LanguageModel {
 
 struct InstantTTS: TextToSpeech {
     let descriptor = ProviderDescriptor(name: "instant", model: "tts")
-    static let audio = AudioChunk(format: .pcm24kMono, bytes: [UInt8](repeating: 0, count: 24_000 * 2 / 5))
-    func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { .pcm24kMono }
+    static let audio = AudioChunk(format: .pcm24k, bytes: [UInt8](repeating: 0, count: 24_000 * 2 / 5))
+    func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { .pcm24k }
     func resolvedVoice(for request: SpeechSynthesisRequest) -> String { "instant" }
     func synthesize(_ request: SpeechSynthesisRequest, context: ProviderCallContext) -> ProviderStream<AudioChunk> {
         .elements([Self.audio], provider: "instant")
@@ -53,16 +53,16 @@ func makeConversation(transport: any CallTransport = NullTransport()) -> CallCon
     )
 }
 
-/// 20 ms mu-law frames of low noise (the listening path: the caller is silent).
+/// 20 ms PCM16 frames at 8 kHz of low noise (the listening path: the caller is silent).
 let silentFrames: [AudioFrame] = (0..<50).compactMap { index in
-    try? AudioFrame((0..<160).map { MuLaw.encode(Int16(truncatingIfNeeded: (($0 + index * 7) * 7919) % 41 - 20)) })
+    try? AudioFrame((0..<160).map { Int16(truncatingIfNeeded: (($0 + index * 7) * 7919) % 41 - 20) * 8 }, sampleRate: 8000)
 }
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.maxDuration = .seconds(3)
 
     Benchmark(
-        "Listening path: one 20 ms frame through CallConversation (decode + VAD + timers)",
+        "Listening path: one 20 ms PCM frame through CallConversation (VAD + state machine + timers)",
         configuration: .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .throughput], scalingFactor: .kilo)
     ) { benchmark in
         let conversation = makeConversation()

@@ -1,3 +1,4 @@
+import CallAudio
 import Benchmark
 import SpeechServices
 
@@ -64,10 +65,10 @@ let benchmarks: @Sendable () -> Void = {
     // One op = one lookup of a cached phrase among 500 entries.
     Benchmark("TTS cache hit", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
         let cache = TTSCache(configuration: TTSCacheConfiguration(maxBytes: 1 << 30))
-        let audio = CachedAudio(format: .pcm24kMono, bytes: [UInt8](repeating: 7, count: 48_000))
+        let audio = CachedAudio(format: .pcm24k, bytes: [UInt8](repeating: 7, count: 48_000))
         var keys: [TTSCacheKey] = []
         for index in 0..<500 {
-            let key = TTSCacheKey(provider: "openai", model: "gpt-4o-mini-tts", voice: "alloy", format: .pcm24kMono, text: "Phrase number \(index).")
+            let key = TTSCacheKey(provider: "openai", model: "gpt-4o-mini-tts", voice: "alloy", format: .pcm24k, text: "Phrase number \(index).")
             cache.insert(audio, for: key)
             keys.append(key)
         }

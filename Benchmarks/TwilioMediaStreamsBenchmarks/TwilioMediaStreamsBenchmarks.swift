@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import Logging
 import NIOCore
+import CallTesting
 import TwilioMediaStreams
 
 let streamSid = "MZ18ad3ab5a668481ce02b83e7395059f0"

@@ -71,6 +71,9 @@ struct CallDemo {
         )
         let endOfSpeechWait = Duration.milliseconds(700)
         bot.voiceActivity.segmenter.stopHangover = endOfSpeechWait
+        // The scripted STT answers requests in order, whatever the audio: a speculative request
+        // of a mid-sentence pause would take the next caller's line. Real STT has no such order.
+        bot.speculation.enabled = false
         let sink = ResultBox()
         // Offline demo: no Twilio account, so signatures are off (as TWILIO_SIGNATURES=off).
         var workerConfiguration = WorkerConfiguration(host: "127.0.0.1", port: 0)

@@ -35,7 +35,7 @@ enum Espeak {
 struct EspeakTextToSpeech: TextToSpeech {
     var descriptor: ProviderDescriptor { ProviderDescriptor(name: "espeak-ng", model: "espeak-ng") }
 
-    func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { .pcm24kMono }
+    func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { .pcm24k }
 
     func resolvedVoice(for request: SpeechSynthesisRequest) -> String { request.voice ?? "en-us" }
 
@@ -58,7 +58,7 @@ struct EspeakTextToSpeech: TextToSpeech {
                     bytes.append(UInt8(bits & 0xFF))
                     bytes.append(UInt8(bits >> 8))
                 }
-                continuation.yield(AudioChunk(format: .pcm24kMono, bytes: bytes))
+                continuation.yield(AudioChunk(format: .pcm24k, bytes: bytes))
                 start = end
             }
         }

@@ -1,3 +1,4 @@
+import CallAudio
 import SpeechServices
 
 /// A local TTS provider with fixed latency: the first audio chunk arrives `firstChunkDelay`
@@ -34,7 +35,7 @@ struct FixedLatencyTextToSpeech: TextToSpeech {
         tone = bytes
     }
 
-    func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { .pcm24kMono }
+    func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { .pcm24k }
 
     func resolvedVoice(for request: SpeechSynthesisRequest) -> String { request.voice ?? "tone" }
 
@@ -52,7 +53,7 @@ struct FixedLatencyTextToSpeech: TextToSpeech {
                 do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
                 let count = min(tone.count, totalBytes - sent) & ~1
                 guard count > 0 else { return }
-                continuation.yield(AudioChunk(format: .pcm24kMono, bytes: Array(tone[0..<count])))
+                continuation.yield(AudioChunk(format: .pcm24k, bytes: Array(tone[0..<count])))
                 sent += count
                 index += 1
             }

@@ -42,7 +42,7 @@ struct CallWorkerMain {
         guard let openAI = configuration.openAI else {
             fail("no providers configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server)")
         }
-        let (providers, client) = ProviderFactory.openAI(openAI, logger: logger)
+        let (providers, client) = ProviderFactory.openAI(openAI, callSlots: configuration.maximumConcurrentCalls, logger: logger)
 
         let spool: FileSpoolResultSink
         do {

@@ -11,7 +11,7 @@ final class CallHarness: Sendable {
     let stt: ScriptedSpeechToText
     let llm: ScriptedLanguageModel
     let tts: ScriptedTextToSpeech
-    let carrier = SimulatedCarrier()
+    let carrier: SimulatedCarrier
     let statistics = CallStatistics()
     let conversation: CallConversation
     let run: Task<CallResult, Never>
@@ -22,8 +22,10 @@ final class CallHarness: Sendable {
         llm: ScriptedLanguageModel = ScriptedLanguageModel(),
         tts: ScriptedTextToSpeech = ScriptedTextToSpeech(),
         speechToText: (any SpeechToText)? = nil,
-        cache: TTSCache? = nil
+        cache: TTSCache? = nil,
+        codec: CarrierCodec = .muLaw8k
     ) {
+        carrier = SimulatedCarrier(codec: codec)
         self.stt = stt
         self.llm = llm
         self.tts = tts
@@ -41,6 +43,9 @@ final class CallHarness: Sendable {
     static func configuration(greeting: String? = nil) -> CallEngineConfiguration {
         var configuration = CallEngineConfiguration(systemPrompt: "You are a test agent.", greeting: greeting)
         configuration.voiceActivity.segmenter.stopHangover = .milliseconds(600)
+        // Scripted STT answers in order, so a speculative request would take the next answer;
+        // speculation has its own tests.
+        configuration.speculation.enabled = false
         return configuration
     }
 
@@ -50,8 +55,8 @@ final class CallHarness: Sendable {
     func play(_ frames: [AudioFrame], until condition: (@Sendable (CallHarness) async -> Bool)? = nil) async -> Bool {
         for frame in frames {
             await conversation.handle(.audio(frame))
-            for mark in carrier.advance() {
-                await conversation.handle(.markAcknowledged(name: mark))
+            for report in carrier.advance() {
+                await conversation.handle(report)
             }
             for _ in 0..<3 { await Task.yield() }
             if let condition, await condition(self) { return true }
@@ -62,13 +67,13 @@ final class CallHarness: Sendable {
     /// Feeds silence until `condition` holds (at most `seconds` of audio).
     @discardableResult
     func waitInSilence(seconds: Double = 20, until condition: @escaping @Sendable (CallHarness) async -> Bool) async -> Bool {
-        await play(CallerAudio.silence(seconds: seconds), until: condition)
+        await play(CallerAudio.silence(seconds: seconds, codec: carrier.codec), until: condition)
     }
 
     /// Feeds silence until the agent has nothing left to say and listens.
     func waitUntilListening(seconds: Double = 20) async -> Bool {
         await waitInSilence(seconds: seconds) { harness in
-            await harness.conversation.currentPhase == .listening && harness.carrier.unplayedBytes == 0
+            await harness.conversation.currentPhase == .listening && harness.carrier.unplayedSamples == 0
         }
     }
 

@@ -28,6 +28,33 @@ struct ConversationTests {
         #expect(await conversation.currentPhase == .ended)
     }
 
+    @Test("keys pressed before run() starts start the call and are answered, with no error")
+    func keysBeforeRun() async throws {
+        let carrier = SimulatedCarrier()
+        let llm = ScriptedLanguageModel()
+        llm.enqueue(ScriptedLanguageModel.reply("You pressed one."))
+        let conversation = CallConversation(
+            identity: CallIdentity(callID: "CA-keys", streamID: "MZ-keys", botID: "test-bot"),
+            configuration: CallHarness.configuration(),
+            providers: CallProviders(speechToText: ScriptedSpeechToText(), languageModel: llm, textToSpeech: ScriptedTextToSpeech()),
+            transport: carrier
+        )
+        await conversation.handle(.dtmf(digit: "1"))
+        await conversation.handle(.dtmf(digit: "#"))
+        let run = Task { await conversation.run() }
+        // Caller silence drives playback, as in the harness: one 20 ms frame, then its reports.
+        for _ in 0..<1500 where carrier.acknowledgedMarks == 0 {
+            await conversation.handle(.audio(AudioFrame(silenceAt: 8000)))
+            for report in carrier.advance() { await conversation.handle(report) }
+            for _ in 0..<3 { await Task.yield() }
+        }
+        await conversation.handle(.hangUp)
+        let result = await run.value
+        #expect(result.errors.isEmpty)
+        #expect(llm.requests.first?.messages.last?.content == "[keys pressed: 1]")
+        #expect(result.transcript.compactMap { if case .agent(let turn) = $0 { turn.playedText } else { nil } } == ["You pressed one."])
+    }
+
     @Test("a multi-turn conversation from caller audio to agent audio")
     func multiTurn() async throws {
         let harness = CallHarness(configuration: CallHarness.configuration(greeting: "Hello, this is Acme."))
@@ -56,9 +83,9 @@ struct ConversationTests {
         let second = harness.llm.requests[1].messages
         #expect(second.map(\.role) == [.system, .assistant, .user, .assistant, .user])
         #expect(second[3].content == "Sure. What day works for you?")
-        // Audio left as whole 160-byte frames, each reply followed by marks.
-        let audio = harness.carrier.commands.compactMap { if case .audio(let bytes) = $0 { bytes } else { nil } }
-        #expect(!audio.isEmpty && audio.allSatisfy { $0.count % 160 == 0 })
+        // Audio left as PCM16 at the TTS's rate (the carrier adapter encodes it), each reply followed by marks.
+        let audio = harness.carrier.commands.compactMap { if case .audio(let pcm) = $0 { pcm } else { nil } }
+        #expect(!audio.isEmpty && audio.allSatisfy { $0.sampleRate == 24000 && !$0.samples.isEmpty })
         #expect(harness.carrier.commands.contains { if case .mark = $0 { true } else { false } })
         #expect(result.turns.count == 2)
         #expect(result.turns.allSatisfy { $0.replyLatency != nil && $0.sttDone != nil && $0.llmFirstToken != nil })
@@ -231,6 +258,27 @@ struct ConversationTests {
         #expect(result.errors.isEmpty)
     }
 
+    @Test("speculative STT: the pause before the end of the turn is used to transcribe; one reply, the request counted")
+    func speculation() async throws {
+        var configuration = CallHarness.configuration()
+        configuration.speculation.enabled = true
+        let stt = ScriptedSpeechToText(defaultText: "I would like to book an appointment.")
+        let harness = CallHarness(configuration: configuration, stt: stt)
+        harness.llm.enqueue(ScriptedLanguageModel.reply("Sure. What day works for you?"))
+        await harness.play(CallerAudio.speech(seconds: 1.2))
+        #expect(await harness.waitInSilence { await $0.conversation.currentPhase == .speaking })
+        #expect(await harness.waitUntilListening())
+        let result = await harness.hangUp()
+        #expect(result.errors.isEmpty)
+        #expect(result.transcript.compactMap { if case .caller(let turn) = $0 { turn.text } else { nil } } == ["I would like to book an appointment."])
+        #expect(harness.llm.callCount == 1)
+        #expect(result.usage.sttSpeculativeRequests >= 1)
+        // Exactly one request's transcript was used (parked before the end of the turn, or
+        // adopted while in flight); no STT request was made after the turn ended.
+        #expect(result.usage.sttSpeculativeRequests - result.usage.sttSpeculativeWasted == 1)
+        #expect(result.usage.sttRequests == result.usage.sttSpeculativeRequests)
+    }
+
     @Test("DTMF digits reach the model as text")
     func dtmf() async throws {
         let harness = CallHarness()
@@ -281,7 +329,7 @@ struct ConversationCacheTests {
         #expect(result.usage.ttsCharacters == 0)
     }
 
-    @Test("both legs are recorded to one stereo mu-law WAV")
+    @Test("both legs are recorded to one stereo PCM16 WAV at the engine's rate")
     func recording() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -292,8 +340,9 @@ struct ConversationCacheTests {
         #expect(await harness.waitUntilListening())
         await harness.play(CallerAudio.silence(seconds: 1))
         _ = await harness.hangUp()
-        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent("CA-test.wav"))))
-        #expect(file.format == AudioFormat(encoding: .muLaw, sampleRate: 8000, channels: 2))
+        let name = CallIdentity(callID: "CA-test", streamID: "MZ-test", botID: "test-bot").storageName + ".wav"
+        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent(name))))
+        #expect(file.format == AudioFormat(encoding: .pcm16, sampleRate: 8000, channels: 2))
         let samples = file.pcm16Samples()
         let agent = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
         // The greeting (a 440 Hz tone from the scripted TTS) is in the right channel.

@@ -1,42 +1,74 @@
+import CallAudio
 import CallEngine
 import Synchronization
 
-/// A carrier for engine tests that behaves like Twilio's playback: agent audio queues and
-/// plays at 160 bytes per inbound 20 ms frame; a mark is acknowledged once the audio before
-/// it has played; a clear flushes the queue and acknowledges every pending mark at once.
+/// The wire a simulated carrier speaks; the engine never sees it (PCM16 at its own rate in,
+/// PCM16 at the TTS rate out), so every codec must give the same call.
+enum CarrierCodec: Sendable {
+    /// G.711 mu-law at 8 kHz (Twilio).
+    case muLaw8k
+    /// G.711 A-law at 8 kHz (European carriers).
+    case aLaw8k
+    /// Linear PCM16 at 16 kHz (a wideband SIP or WebRTC leg).
+    case pcm16k
+
+    /// Wire sample rate.
+    var sampleRate: Int { self == .pcm16k ? 16000 : 8000 }
+}
+
+/// A carrier for engine tests that behaves like Twilio's playback: agent audio is converted
+/// to the carrier's wire format, queues, and plays 20 ms per inbound 20 ms frame; a mark is
+/// reported played once the audio before it has played; a clear flushes the queue and
+/// reports every pending mark flushed at once.
 final class SimulatedCarrier: CallTransport {
     private struct State {
         var commands: [TransportCommand] = []
+        /// Wire samples queued and played so far.
         var queued = 0
         var played = 0
-        var pendingMarks: [(name: String, at: Int)] = []
-        var acknowledged: [String] = []
+        var pendingMarks: [(mark: PlaybackMark, at: Int)] = []
+        var reports: [TransportEvent] = []
         var waiters: [(limit: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var closed = false
-        var playedAudio: [UInt8] = []
+        var wireAudio: [Int16] = []
+        var wireBytes = 0
         var clears = 0
-        var acknowledgedTotal = 0
+        var playedMarks = 0
     }
 
+    let codec: CarrierCodec
     private let state = Mutex(State())
+    private let outbound: Mutex<[Int: StreamingResampler<Int16>]> = Mutex([:])
+
+    init(codec: CarrierCodec = .muLaw8k) {
+        self.codec = codec
+    }
 
     func send(_ command: TransportCommand) {
+        let wire: [Int16]
+        if case .audio(let audio) = command {
+            wire = toWire(audio)
+        } else {
+            wire = []
+        }
         state.withLock { s in
             s.commands.append(command)
             switch command {
-            case .audio(let bytes):
-                s.queued += bytes.count
-                s.playedAudio += bytes  // what was sent (played or flushed)
-            case .mark(let name):
+            case .audio:
+                s.queued += wire.count
+                s.wireAudio += wire
+                s.wireBytes += wire.count * (codec == .pcm16k ? 2 : 1)
+            case .mark(let mark):
                 if s.queued == s.played {
-                    s.acknowledged.append(name)
+                    s.reports.append(.markPlayed(mark))
+                    s.playedMarks += 1
                 } else {
-                    s.pendingMarks.append((name, s.queued))
+                    s.pendingMarks.append((mark, s.queued))
                 }
             case .clear:
                 s.clears += 1
                 s.played = s.queued
-                s.acknowledged += s.pendingMarks.map(\.name)
+                s.reports += s.pendingMarks.map { .markFlushed($0.mark) }
                 s.pendingMarks.removeAll()
                 Self.release(&s)
             case .hangUp, .transfer:
@@ -46,8 +78,36 @@ final class SimulatedCarrier: CallTransport {
         }
     }
 
+    /// Agent PCM in the carrier's wire format (as samples; G.711 codes are decoded back, so the
+    /// audio the carrier "plays" went through the codec).
+    private func toWire(_ audio: PCMAudio) -> [Int16] {
+        var samples = audio.samples
+        if audio.sampleRate != codec.sampleRate {
+            samples = outbound.withLock { resamplers in
+                do {
+                    let resampler = try resamplers[audio.sampleRate] ?? StreamingResampler<Int16>(from: Double(audio.sampleRate), to: Double(codec.sampleRate))
+                    resamplers[audio.sampleRate] = resampler
+                    var output = [Int16](repeating: 0, count: resampler.maximumOutputCount(forInputCount: samples.count))
+                    let written = try samples.withUnsafeBufferPointer { input in
+                        try output.withUnsafeMutableBufferPointer { out in
+                            Result { () throws(AudioError) in try resampler.process(input, into: out) }
+                        }.get()
+                    }
+                    return Array(output[0..<written])
+                } catch {
+                    return []
+                }
+            }
+        }
+        switch codec {
+        case .muLaw8k: return MuLaw.decode(MuLaw.encode(samples))
+        case .aLaw8k: return ALaw.decode(ALaw.encode(samples))
+        case .pcm16k: return samples
+        }
+    }
+
     func waitForPlaybackBacklog(below duration: Duration) async throws {
-        let limit = Int(duration.components.seconds * 8000 + duration.components.attoseconds / 125_000_000_000_000)
+        let limit = Int(duration / .microseconds(1_000_000 / codec.sampleRate))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLock { s in
                 if s.closed || s.queued - s.played < limit {
@@ -59,19 +119,18 @@ final class SimulatedCarrier: CallTransport {
         }
     }
 
-    /// Plays one 20 ms frame of queued audio; returns marks acknowledged since the last call.
-    func advance() -> [String] {
+    /// Plays one 20 ms frame of queued audio; returns the playback reports since the last call.
+    func advance() -> [TransportEvent] {
         state.withLock { s in
-            s.played = min(s.queued, s.played + 160)
+            s.played = min(s.queued, s.played + codec.sampleRate / 50)
             while let first = s.pendingMarks.first, first.at <= s.played {
-                s.acknowledged.append(first.name)
+                s.reports.append(.markPlayed(first.mark))
+                s.playedMarks += 1
                 s.pendingMarks.removeFirst()
             }
             Self.release(&s)
-            let acks = s.acknowledged
-            s.acknowledgedTotal += acks.count
-            s.acknowledged.removeAll()
-            return acks
+            defer { s.reports.removeAll() }
+            return s.reports
         }
     }
 
@@ -83,9 +142,12 @@ final class SimulatedCarrier: CallTransport {
 
     var commands: [TransportCommand] { state.withLock { $0.commands } }
     var clearCount: Int { state.withLock { $0.clears } }
-    /// Marks delivered to the engine as acknowledged so far.
-    var acknowledgedMarks: Int { state.withLock { $0.acknowledgedTotal } }
+    /// Marks reported played so far.
+    var acknowledgedMarks: Int { state.withLock { $0.playedMarks } }
     var isClosed: Bool { state.withLock { $0.closed } }
-    var unplayedBytes: Int { state.withLock { $0.queued - $0.played } }
-    var audioBytesSent: Int { state.withLock { $0.playedAudio.count } }
+    var unplayedSamples: Int { state.withLock { $0.queued - $0.played } }
+    /// Agent audio as the carrier received it (wire samples, decoded).
+    var wireAudio: [Int16] { state.withLock { $0.wireAudio } }
+    /// Wire bytes the carrier would have sent to the phone.
+    var wireBytes: Int { state.withLock { $0.wireBytes } }
 }

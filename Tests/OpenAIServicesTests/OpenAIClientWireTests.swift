@@ -98,7 +98,7 @@ struct OpenAIClientWireTests {
             let tts = makeClient(server).speechSynthesizer
             let chunks = try await tts.synthesize(SpeechSynthesisRequest(text: "Hello there", voice: "nova", speed: 1.25), context: callContext).collect()
             #expect(chunks.count > 1)
-            #expect(chunks.allSatisfy { $0.bytes.count % 2 == 0 && $0.format == .pcm24kMono })
+            #expect(chunks.allSatisfy { $0.bytes.count % 2 == 0 && $0.format == .pcm24k })
             #expect(chunks.flatMap(\.bytes) == pcm)
             let json = try #require(server.requests(for: .speech).first?.json)
             #expect(json["response_format"] as? String == "pcm")

@@ -78,7 +78,7 @@ struct OpenAIFaultInjectionTests {
                 Issue.record("expected rate limit error")
             } catch let error as ProviderError {
                 #expect(error.kind == .rateLimited)
-                #expect(error.retryAfter == .seconds(600))
+                #expect(error.retryAfter == .seconds(60))  // 600 s clamped to the 60 s maximum; still over the 20 s retry cap
             }
             #expect(server.requestCount(for: .chatCompletions) == 2)
         }
@@ -241,8 +241,8 @@ struct OpenAIWireTimeoutTests {
     func slowFirstByte() async throws {
         try await withWireServer { server in
             // Generous margins both ways: this runs on a real clock on a loaded 2-core CI machine.
-            server.enqueue(.slowFirstByte(.seconds(5)), .slowFirstByte(.milliseconds(50)), for: .transcriptions)
-            let stt = ResilientSpeechToText(makeClient(server).transcriber, policy: policy(firstByte: .milliseconds(1500), stall: nil, total: .seconds(60)))
+            server.enqueue(.slowFirstByte(.seconds(30)), .slowFirstByte(.milliseconds(50)), for: .transcriptions)
+            let stt = ResilientSpeechToText(makeClient(server).transcriber, policy: policy(firstByte: .seconds(8), stall: nil, total: .seconds(60)))
             let request = TranscriptionRequest(samples: [Int16](repeating: 0, count: 800), sampleRate: 8000)
             do {
                 _ = try await stt.transcribe(request, context: callContext)
@@ -277,10 +277,11 @@ struct OpenAIWireTimeoutTests {
     func totalTimeout() async throws {
         try await withWireServer { server in
             server.enqueue(WireBehavior(.success, partInterval: .milliseconds(100)), for: .speech)
-            let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: policy(firstByte: .seconds(30), stall: .seconds(30), total: .milliseconds(1500)))
+            // 20 s of drip (2000 characters at 10 ms of audio each, 100 ms per part) against a 6 s total.
+            let tts = ResilientTextToSpeech(makeClient(server).speechSynthesizer, policy: policy(firstByte: .seconds(30), stall: .seconds(30), total: .seconds(6)))
             var received = 0
             do {
-                for try await chunk in tts.synthesize(SpeechSynthesisRequest(text: String(repeating: "long text ", count: 40)), context: callContext) {
+                for try await chunk in tts.synthesize(SpeechSynthesisRequest(text: String(repeating: "long text ", count: 200)), context: callContext) {
                     received += chunk.bytes.count
                 }
                 Issue.record("expected a timeout")

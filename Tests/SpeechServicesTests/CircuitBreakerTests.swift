@@ -24,7 +24,7 @@ struct CircuitBreakerTests {
         #expect(breaker.acquire() == .rejected)
     }
 
-    @Test("cancellation and invalid requests do not count; a success resets the count")
+    @Test("cancellation, invalid requests and rate limits do not count; a success resets the count")
     func onlyProviderFailuresCount() {
         let breaker = CircuitBreaker(descriptor: descriptor, clock: ManualClock())
         for _ in 0..<10 {
@@ -35,7 +35,11 @@ struct CircuitBreakerTests {
         #expect(breaker.state == .closed)
         for _ in 0..<4 { breaker.recordFailure(.connection) }
         breaker.recordSuccess()
-        for _ in 0..<4 { breaker.recordFailure(.rateLimited) }
+        for _ in 0..<4 { breaker.recordFailure(.server) }
+        #expect(breaker.consecutiveFailures == 4)
+        // Rate limits are answered with backoff and never count: one busy call must not
+        // open the breaker every call shares.
+        for _ in 0..<100 { breaker.recordFailure(.rateLimited) }
         #expect(breaker.state == .closed)
         #expect(breaker.consecutiveFailures == 4)
     }

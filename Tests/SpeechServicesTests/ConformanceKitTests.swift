@@ -1,3 +1,4 @@
+import CallAudio
 import CallTesting
 import SpeechServices
 import Testing
@@ -23,7 +24,7 @@ struct ConformanceKitTests {
         #expect(violations.contains { $0.contains("exactly one finish reason") })
         #expect(violations.contains { $0.contains("output after the finish reason") })
         let tts = ScriptedTextToSpeech()
-        tts.enqueue(ScriptedResponse(elements: [AudioChunk(format: .pcm24kMono, bytes: [1, 2, 3])]))
+        tts.enqueue(ScriptedResponse(elements: [AudioChunk(format: .pcm24k, bytes: [1, 2, 3])]))
         let ttsViolations = await ProviderConformance.checkTextToSpeech(tts)
         #expect(ttsViolations.contains { $0.contains("not whole frames") })
     }

@@ -1,3 +1,4 @@
+import CallAudio
 import CallTesting
 import Foundation
 import SpeechServices
@@ -18,7 +19,7 @@ struct TTSCacheTests {
         #expect(tts.callCount == 1)
         let expected = ScriptedTextToSpeech.tone(milliseconds: 200).flatMap(\.bytes)
         #expect(chunks.flatMap(\.bytes) == expected)
-        #expect(chunks.allSatisfy { $0.format == .pcm24kMono && $0.bytes.count % 2 == 0 })
+        #expect(chunks.allSatisfy { $0.format == .pcm24k && $0.bytes.count % 2 == 0 })
     }
 
     @Test("a miss is cached after a complete synthesis; other voices are different keys")
@@ -45,8 +46,8 @@ struct TTSCacheTests {
     @Test("LRU eviction by bytes keeps recently used entries and never evicts pinned ones")
     func lruEviction() {
         let cache = TTSCache(configuration: TTSCacheConfiguration(maxBytes: 300, maxEntryBytes: 200))
-        func key(_ text: String) -> TTSCacheKey { TTSCacheKey(provider: "p", model: "m", voice: "v", format: .pcm24kMono, text: text) }
-        func audio(_ count: Int) -> CachedAudio { CachedAudio(format: .pcm24kMono, bytes: [UInt8](repeating: 1, count: count)) }
+        func key(_ text: String) -> TTSCacheKey { TTSCacheKey(provider: "p", model: "m", voice: "v", format: .pcm24k, text: text) }
+        func audio(_ count: Int) -> CachedAudio { CachedAudio(format: .pcm24k, bytes: [UInt8](repeating: 1, count: count)) }
         cache.insert(audio(500), for: key("greeting"), pinned: true)
         cache.insert(audio(100), for: key("a"))
         cache.insert(audio(100), for: key("b"))
@@ -66,8 +67,8 @@ struct TTSCacheTests {
     func persistence() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tts-cache-\(UInt64.random(in: 0...UInt64.max))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let key = TTSCacheKey(provider: "openai", model: "tts", voice: "alloy", format: .pcm24kMono, text: "Thanks for calling.")
-        let audio = CachedAudio(format: .pcm24kMono, bytes: [1, 2, 3, 4])
+        let key = TTSCacheKey(provider: "openai", model: "tts", voice: "alloy", format: .pcm24k, text: "Thanks for calling.")
+        let audio = CachedAudio(format: .pcm24k, bytes: [1, 2, 3, 4])
         TTSCache(configuration: TTSCacheConfiguration(directory: directory)).insert(audio, for: key, pinned: true)
         let reloaded = TTSCache(configuration: TTSCacheConfiguration(directory: directory))
         #expect(reloaded.loadPersisted() == 1)

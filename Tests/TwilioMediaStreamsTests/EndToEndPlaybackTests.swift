@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+import CallTesting
 import TwilioMediaStreams
 
 /// The whole Twilio side in virtual time: the caller simulator plays Twilio, the session
@@ -24,7 +25,7 @@ struct EndToEndPlaybackTests {
             for text in messages {
                 let event = payload.withUnsafeMutableBufferPointer { session.receive(text, payloadInto: $0) }
                 switch event {
-                case .media(let frame): playback.observeInboundMedia(timestamp: frame.timestamp)
+                case .media: break
                 case .markEchoed(let name): echoes.append(playback.markEchoed(name: name))
                 case .rejected(let error, _): Issue.record("rejected \(error)")
                 default: break
@@ -89,15 +90,11 @@ struct EndToEndPlaybackTests {
         // The first mark echoed when its audio had played: at 400 ms (+ one step).
         let firstEcho = try #require(call.simulator.echoes.first)
         #expect(firstEcho.time >= .milliseconds(400) && firstEcho.time <= .milliseconds(402))
-        // What the tracker says was heard matches what the simulated caller heard, within a frame.
-        let reports = call.playback.tracker.reports(forTurn: 1)
-        let heard = reports.reduce(0) { $0 + $1.playedByteCount }
-        #expect(abs(heard - call.simulator.playedByteCount) <= 160)
+        // The tracker's view agrees with what the simulated caller heard: the first chunk
+        // played, the second was cut, the third never reached Twilio.
         #expect(call.playback.tracker.report(for: first)?.state == .played)
-        let secondReport = try #require(call.playback.tracker.report(for: second))
-        #expect(secondReport.state == .flushed)
-        #expect(abs(secondReport.playedByteCount - 550 * 8) <= 160)
-        #expect(call.playback.tracker.report(for: third)?.playedByteCount == 0)
+        #expect(call.playback.tracker.report(for: second)?.state == .flushed)
+        #expect(call.playback.tracker.report(for: third) == nil || call.playback.tracker.report(for: third)?.state == .flushed)
         #expect(call.simulator.playedAudio.prefix(3200).allSatisfy { $0 == 0x10 })
         #expect(!call.simulator.playedAudio.contains(0x30))
         #expect(!call.playback.isAgentAudible)

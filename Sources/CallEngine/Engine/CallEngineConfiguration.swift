@@ -21,7 +21,7 @@ public struct CallEngineConfiguration: Sendable {
     public var idle: IdlePolicy
     /// Interruption handling.
     public var bargeIn: BargeInPolicy
-    /// Voice-activity detection settings (8 kHz, 20 ms frames).
+    /// Voice-activity detection settings (20 ms frames at ``sampleRate``).
     public var voiceActivity: VoiceActivityConfiguration
     /// Fields the model may set with `update_lead`.
     public var leadSchema: [LeadField]
@@ -39,9 +39,17 @@ public struct CallEngineConfiguration: Sendable {
     public var playbackLead: Duration
     /// Transcripts treated as noise (no LLM call), compared lower-cased without punctuation.
     public var junkTranscripts: Set<String>
-    /// When set, both legs are recorded to `<directory>/<callID>.wav` (stereo mu-law:
-    /// left caller, right agent).
+    /// When set, both legs are recorded to `<directory>/<storageName>.wav` (stereo PCM16 at
+    /// the engine's rate: left caller, right agent).
     public var recordingDirectory: String?
+    /// Most characters of conversation sent to the language model; older messages are left
+    /// out beyond it (see ``ConversationHistory/chatMessages(systemPrompt:lead:budget:)``).
+    public var contextBudget: Int
+    /// Speculative transcription for batch STT.
+    public var speculation: SpeculationPolicy
+    /// The engine's audio rate (8000 or 16000 Hz): caller frames arrive as PCM16 at this rate
+    /// and VAD and STT run at it. The carrier adapter converts its codec to it.
+    public var sampleRate: Int
 
     /// Creates a configuration with telephony defaults.
     public init(
@@ -63,7 +71,10 @@ public struct CallEngineConfiguration: Sendable {
         maximumReplyTokens: Int? = 300,
         playbackLead: Duration = .seconds(1),
         junkTranscripts: Set<String> = ["", "you", "thank you for watching", "bye bye", "uh", "um"],
-        recordingDirectory: String? = nil
+        recordingDirectory: String? = nil,
+        contextBudget: Int = 32_000,
+        speculation: SpeculationPolicy = SpeculationPolicy(),
+        sampleRate: Int = 8000
     ) {
         self.systemPrompt = systemPrompt
         self.greeting = greeting
@@ -84,11 +95,32 @@ public struct CallEngineConfiguration: Sendable {
         self.playbackLead = playbackLead
         self.junkTranscripts = junkTranscripts
         self.recordingDirectory = recordingDirectory
+        self.contextBudget = contextBudget
+        self.speculation = speculation
+        self.sampleRate = sampleRate == 16000 ? 16000 : 8000
     }
 
     /// The phrases worth pre-warming in the TTS cache for this configuration.
     public var cacheablePhrases: [String] {
         [greeting, idle.prompt, apology, goodbye].compactMap { $0 }
+    }
+}
+
+/// Speculative transcription: when the caller has paused for ``silence`` inside an utterance,
+/// the audio so far goes to STT while the end-of-turn wait (the segmenter's stop hangover)
+/// still runs. If the caller does not speak again, the transcript is ready (or nearly) when
+/// the turn ends and the STT time is hidden; if they do, the result is dropped and counted
+/// as wasted in ``CallUsage``.
+public struct SpeculationPolicy: Sendable, Hashable {
+    /// Whether to speculate.
+    public var enabled: Bool
+    /// Pause before the speculative request.
+    public var silence: Duration
+
+    /// Creates a policy (default: on, after 200 ms of silence).
+    public init(enabled: Bool = true, silence: Duration = .milliseconds(200)) {
+        self.enabled = enabled
+        self.silence = silence
     }
 }
 
@@ -158,8 +190,11 @@ public struct DTMFPolicy: Sendable, Hashable {
 
 /// Hard limits of one call.
 public struct CallLimits: Sendable, Hashable {
-    /// Longest call (by caller audio time).
+    /// Longest call, on the wall clock.
     public var maximumDuration: Duration
+    /// Longest wait for caller audio on the wall clock (carriers stream continuously, silence
+    /// included): a stream that stops sending media ends with ``CallEndReason/mediaTimeout``.
+    public var mediaTimeout: Duration
     /// Most caller turns.
     public var maximumTurns: Int
     /// Most tool rounds in one reply.
@@ -167,9 +202,13 @@ public struct CallLimits: Sendable, Hashable {
     /// Longest the agent waits for playback of a goodbye to be confirmed before hanging up anyway.
     public var goodbyeGrace: Duration
 
-    /// Creates limits (defaults: 30 min, 200 turns, 3 tool rounds).
-    public init(maximumDuration: Duration = .seconds(1800), maximumTurns: Int = 200, maximumToolRounds: Int = 3, goodbyeGrace: Duration = .seconds(3)) {
+    /// Creates limits (defaults: 30 min, 10 s media gap, 200 turns, 3 tool rounds).
+    public init(
+        maximumDuration: Duration = .seconds(1800), mediaTimeout: Duration = .seconds(10), maximumTurns: Int = 200,
+        maximumToolRounds: Int = 3, goodbyeGrace: Duration = .seconds(3)
+    ) {
         self.maximumDuration = maximumDuration
+        self.mediaTimeout = mediaTimeout
         self.maximumTurns = maximumTurns
         self.maximumToolRounds = maximumToolRounds
         self.goodbyeGrace = goodbyeGrace

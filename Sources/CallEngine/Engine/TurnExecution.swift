@@ -37,45 +37,56 @@ extension CallConversation {
         let id = request.id
         switch request.work {
         case .say(let text, let kind):
-            guard let speaker = try? TurnSpeaker(format: textToSpeech.outputFormat(for: SpeechSynthesisRequest(text: text, voice: configuration.voice))) else {
-                return (.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "unsupported TTS format"))
+            let speaker: TurnSpeaker
+            do {
+                speaker = try TurnSpeaker(format: textToSpeech.outputFormat(for: SpeechSynthesisRequest(text: text, voice: configuration.voice)))
+            } catch {
+                return (.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "\(error)"))
             }
             return await speak(text, kind: kind, turn: id, speaker: speaker).failure
         case .transcribeAndReply(let utterance):
-            let served = ServedProvider()
-            let transcript: Transcript
-            do {
-                transcript = try await providers.speechToText.transcribe(transcriptionRequest(utterance), context: context(served))
-            } catch {
-                return error.kind == .cancelled ? nil : (.stt, error)
-            }
-            guard let messages = await transcribed(id, utterance: utterance, transcript: transcript, descriptor: served.descriptor ?? providers.speechToText.descriptor)
-            else { return nil }
+            let stt = await transcribe(utterance)
+            guard let transcript = stt.transcript else { return stt.failure }
+            guard let messages = await transcribed(id, utterance: utterance, transcript: transcript, descriptor: stt.servedBy) else { return nil }
+            return await reply(id, messages: messages)
+        case .speculate(let utterance):
+            let stt = await transcribe(utterance)
+            guard let transcript = stt.transcript else { return stt.failure }
+            guard let messages = await speculated(id, transcript: transcript, descriptor: stt.servedBy) else { return nil }
             return await reply(id, messages: messages)
         case .checkInterruption(let utterance):
-            let served = ServedProvider()
-            do {
-                let transcript = try await providers.speechToText.transcribe(transcriptionRequest(utterance), context: context(served))
-                _ = await interruptionChecked(id, utterance: utterance, transcript: transcript)
-                return nil
-            } catch {
-                return error.kind == .cancelled ? nil : (.stt, error)
-            }
+            let stt = await transcribe(utterance)
+            guard let transcript = stt.transcript else { return stt.failure }
+            await interruptionChecked(id, utterance: utterance, transcript: transcript)
+            return nil
         case .reply:
             return await reply(id, messages: currentMessages())
         }
     }
 
-    private nonisolated func transcriptionRequest(_ utterance: Utterance) -> TranscriptionRequest {
-        TranscriptionRequest(samples: utterance.samples, sampleRate: utterance.sampleRate, language: configuration.language)
+    /// STT for `utterance`: the transcript and who served it, or the failure (nil when cancelled).
+    private nonisolated func transcribe(
+        _ utterance: Utterance
+    ) async -> (transcript: Transcript?, servedBy: ProviderDescriptor, failure: (CallStatistics.Stage, ProviderError)?) {
+        let served = ServedProvider()
+        let request = TranscriptionRequest(samples: utterance.samples, sampleRate: utterance.sampleRate, language: configuration.language)
+        do {
+            let transcript = try await providers.speechToText.transcribe(request, context: context(served))
+            return (transcript, served.descriptor ?? providers.speechToText.descriptor, nil)
+        } catch {
+            return (nil, providers.speechToText.descriptor, error.kind == .cancelled ? nil : (.stt, error))
+        }
     }
 
     /// Streams the model's answer, speaking each sentence as soon as it is complete, and
     /// runs tool rounds.
     private nonisolated func reply(_ id: Int, messages initial: [ChatMessage]) async -> (CallStatistics.Stage, ProviderError)? {
         let probe = SpeechSynthesisRequest(text: "", voice: configuration.voice)
-        guard let speaker = try? TurnSpeaker(format: textToSpeech.outputFormat(for: probe)) else {
-            return (.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "unsupported TTS format"))
+        let speaker: TurnSpeaker
+        do {
+            speaker = try TurnSpeaker(format: textToSpeech.outputFormat(for: probe))
+        } catch {
+            return (.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "\(error)"))
         }
         var messages = initial
         for _ in 0...configuration.limits.maximumToolRounds {
@@ -110,13 +121,13 @@ extension CallConversation {
             } catch {
                 return error.kind == .cancelled ? nil : (.llm, error)
             }
-            await noteUsage(id, tokens: tokens, ttsCharacters: 0, cacheHit: false, served: ("llm", served.descriptor ?? providers.languageModel.descriptor))
+            await noteUsage(tokens: tokens, ttsCharacters: 0, cacheHit: false, served: ("llm", served.descriptor ?? providers.languageModel.descriptor))
             for sentence in chunker.finish() {
                 let outcome = await speak(sentence, kind: .reply, turn: id, speaker: speaker)
                 guard case .spoken = outcome else { return outcome.failure }
             }
             guard !toolCalls.isEmpty else { return nil }
-            guard let next = await runTools(id, calls: toolCalls, assistantText: text) else { return nil }
+            guard let next = await runTools(id, calls: toolCalls) else { return nil }
             messages = next
         }
         return nil
@@ -150,9 +161,9 @@ extension CallConversation {
         do {
             for try await chunk in textToSpeech.synthesize(request, context: context(served)) {
                 await noteTiming(id, \.ttsFirstByte)
-                let frames = try speaker.convert(chunk)
-                guard !frames.isEmpty else { continue }
-                guard await play(id, kind: kind, frames: frames) else { return .stopped }
+                let audio = try speaker.convert(chunk)
+                guard !audio.samples.isEmpty else { continue }
+                guard await play(id, kind: kind, audio: audio) else { return .stopped }
                 queuedAny = true
                 do {
                     try await transport.waitForPlaybackBacklog(below: configuration.playbackLead)
@@ -161,9 +172,9 @@ extension CallConversation {
                 }
             }
             guard !Task.isCancelled else { return .stopped }
-            let tail = try speaker.finish()
-            if !tail.isEmpty {
-                guard await play(id, kind: kind, frames: tail) else { return .stopped }
+            let tail = speaker.finish()
+            if !tail.samples.isEmpty {
+                guard await play(id, kind: kind, audio: tail) else { return .stopped }
                 queuedAny = true
             }
         } catch let error as ProviderError {
@@ -174,64 +185,12 @@ extension CallConversation {
             return .failed(.tts, ProviderError(.malformedResponse, provider: textToSpeech.descriptor.name, message: "TTS audio unusable: \(error)"))
         }
         await noteUsage(
-            id, tokens: nil, ttsCharacters: cacheHit ? 0 : trimmed.count, cacheHit: cacheHit,
+            tokens: nil, ttsCharacters: cacheHit ? 0 : trimmed.count, cacheHit: cacheHit,
             served: cacheHit ? nil : ("tts", served.descriptor ?? providers.textToSpeech.descriptor)
         )
         if queuedAny {
-            guard await chunkQueued(id, text: trimmed) else { return .stopped }
+            guard await sentenceQueued(id, text: trimmed) else { return .stopped }
         }
         return .spoken
-    }
-}
-
-/// Converts one turn's TTS audio into 160-byte mu-law frames. Owned by one turn task.
-final class TurnSpeaker {
-    private let converter: OutboundAudioConverter?
-    private let passThrough: FrameAligner<UInt8>?
-
-    init(format: SpeechAudioFormat) throws {
-        switch format.encoding {
-        case .pcm16LittleEndian:
-            converter = try OutboundAudioConverter(inputRate: format.sampleRate)
-            passThrough = nil
-        case .muLaw where format.sampleRate == 8000:
-            converter = nil
-            passThrough = try FrameAligner<UInt8>(frameSize: AudioFrame.capacity)
-        default:
-            throw CallEngineError.invalidConfiguration("TTS format \(format) is not PCM16 or 8 kHz mu-law")
-        }
-        guard format.channels == 1 else { throw CallEngineError.invalidConfiguration("TTS audio must be mono") }
-    }
-
-    /// Frames for one TTS chunk (a multiple of 160 bytes; the rest waits for the next chunk).
-    func convert(_ chunk: AudioChunk) throws -> [UInt8] {
-        var frames: [UInt8] = []
-        if let converter {
-            try chunk.bytes.withUnsafeBytes { raw in
-                try converter.process(pcm16LittleEndian: raw) { frames.append(contentsOf: $0) }
-            }
-        } else if let passThrough {
-            chunk.bytes.withUnsafeBufferPointer { buffer in
-                passThrough.append(buffer) { frames.append(contentsOf: $0) }
-            }
-        }
-        return frames
-    }
-
-    /// The last frames of a sentence, padded with silence.
-    func finish() throws -> [UInt8] {
-        var frames: [UInt8] = []
-        if let converter {
-            try converter.finish { frames.append(contentsOf: $0) }
-        } else if let passThrough {
-            passThrough.flush(padding: MuLaw.silenceCode) { frames.append(contentsOf: $0) }
-        }
-        return frames
-    }
-
-    /// Drops buffered audio.
-    func reset() {
-        try? converter?.reset()
-        passThrough?.reset()
     }
 }

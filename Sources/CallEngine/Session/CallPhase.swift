@@ -26,7 +26,7 @@ public enum CallPhase: String, Sendable, Hashable, Codable, CaseIterable {
     public var allowedNext: Set<CallPhase> {
         switch self {
         case .connecting: [.greeting, .listening, .ending]
-        case .greeting: [.listening, .callerSpeaking, .ending]
+        case .greeting: [.listening, .callerSpeaking, .thinking, .ending]
         case .listening: [.callerSpeaking, .thinking, .speaking, .ending]
         case .callerSpeaking: [.thinking, .listening, .speaking, .ending]
         case .thinking: [.speaking, .listening, .callerSpeaking, .ending]

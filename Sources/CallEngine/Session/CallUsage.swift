@@ -14,9 +14,36 @@ public struct CallUsage: Sendable, Hashable, Codable {
     public var ttsCharacters: Int = 0
     /// Phrases served from the TTS cache.
     public var ttsCacheHits: Int = 0
+    /// Speculative STT requests (started while the caller paused, before the end of the
+    /// turn); included in ``sttRequests`` and ``sttAudioSeconds``.
+    public var sttSpeculativeRequests: Int = 0
+    /// Speculative requests whose result was not used (the caller went on speaking).
+    public var sttSpeculativeWasted: Int = 0
+    /// Audio seconds of the wasted speculative requests: their extra STT cost.
+    public var sttSpeculativeWastedSeconds: Double = 0
 
     /// Creates zero usage.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case sttAudioSeconds, sttRequests, sttRequestsSaved, llmInputTokens, llmOutputTokens, ttsCharacters, ttsCacheHits
+        case sttSpeculativeRequests, sttSpeculativeWasted, sttSpeculativeWastedSeconds
+    }
+
+    /// Decodes usage; fields added after a result was written default to zero.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sttAudioSeconds = try c.decodeIfPresent(Double.self, forKey: .sttAudioSeconds) ?? 0
+        sttRequests = try c.decodeIfPresent(Int.self, forKey: .sttRequests) ?? 0
+        sttRequestsSaved = try c.decodeIfPresent(Int.self, forKey: .sttRequestsSaved) ?? 0
+        llmInputTokens = try c.decodeIfPresent(Int.self, forKey: .llmInputTokens) ?? 0
+        llmOutputTokens = try c.decodeIfPresent(Int.self, forKey: .llmOutputTokens) ?? 0
+        ttsCharacters = try c.decodeIfPresent(Int.self, forKey: .ttsCharacters) ?? 0
+        ttsCacheHits = try c.decodeIfPresent(Int.self, forKey: .ttsCacheHits) ?? 0
+        sttSpeculativeRequests = try c.decodeIfPresent(Int.self, forKey: .sttSpeculativeRequests) ?? 0
+        sttSpeculativeWasted = try c.decodeIfPresent(Int.self, forKey: .sttSpeculativeWasted) ?? 0
+        sttSpeculativeWastedSeconds = try c.decodeIfPresent(Double.self, forKey: .sttSpeculativeWastedSeconds) ?? 0
+    }
 
     /// Estimated cost under `prices`.
     public func cost(_ prices: ProviderPrices) -> Double {

@@ -58,21 +58,34 @@ public struct AgentTurn: Sendable, Hashable, Codable {
     public var interrupted: Bool
     /// Call time the first chunk was queued.
     public var startedAt: Duration
+    /// The words of the chunk that was playing when the caller interrupted and that the
+    /// caller heard (estimated from the chunk's duration and how long it played before the
+    /// clear); nil when no chunk was cut part-way.
+    public var heardPartial: String?
 
     /// Creates an agent turn.
-    public init(kind: Kind, generated: [String] = [], playedChunks: Int = 0, interrupted: Bool = false, startedAt: Duration) {
+    public init(
+        kind: Kind, generated: [String] = [], playedChunks: Int = 0, interrupted: Bool = false, startedAt: Duration,
+        heardPartial: String? = nil
+    ) {
         self.kind = kind
         self.generated = generated
         self.playedChunks = playedChunks
         self.interrupted = interrupted
         self.startedAt = startedAt
+        self.heardPartial = heardPartial
     }
 
     /// Everything generated, joined.
     public var generatedText: String { generated.joined(separator: " ") }
 
-    /// Only what the caller heard, joined: the confirmed chunks.
-    public var playedText: String { generated.prefix(playedChunks).joined(separator: " ") }
+    /// Only what the caller heard, joined: the confirmed chunks, then the heard words of a
+    /// chunk cut part-way.
+    public var playedText: String {
+        let played = generated.prefix(playedChunks)
+        guard let heardPartial, !heardPartial.isEmpty else { return played.joined(separator: " ") }
+        return (played + [heardPartial]).joined(separator: " ")
+    }
 }
 
 /// A tool call and its result.

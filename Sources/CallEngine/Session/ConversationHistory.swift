@@ -48,7 +48,31 @@ public struct ConversationHistory: Sendable, Hashable, Codable {
     }
 
     /// The chat messages for the next language-model request.
-    public func chatMessages(systemPrompt: String, lead: LeadData) -> [ChatMessage] {
+    ///
+    /// With a `budget` (characters of message text), the oldest messages after the system
+    /// prompt are dropped until the rest fits, never splitting a tool call from its result,
+    /// and a note says how many were left out: the prompt never grows without bound.
+    public func chatMessages(systemPrompt: String, lead: LeadData, budget: Int? = nil) -> [ChatMessage] {
+        let messages = allMessages(systemPrompt: systemPrompt, lead: lead)
+        guard let budget, let system = messages.first else { return messages }
+        var total = messages.reduce(0) { $0 + $1.content.count + $1.toolCalls.reduce(0) { $0 + $1.argumentsJSON.count } }
+        var rest = messages.dropFirst()
+        var dropped = 0
+        while total > budget, rest.count > 1 {
+            let first = rest.removeFirst()
+            total -= first.content.count + first.toolCalls.reduce(0) { $0 + $1.argumentsJSON.count }
+            dropped += 1
+            while let next = rest.first, next.role == .tool {
+                total -= next.content.count
+                rest.removeFirst()
+                dropped += 1
+            }
+        }
+        guard dropped > 0 else { return messages }
+        return [system, .system("[\(dropped) earlier messages of this call were left out to fit the context budget]")] + rest
+    }
+
+    private func allMessages(systemPrompt: String, lead: LeadData) -> [ChatMessage] {
         var system = systemPrompt
         if !lead.values.isEmpty {
             system += "\n\nKnown lead data: " + lead.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")

@@ -1,11 +1,14 @@
+import CallAudio
+
 /// What the engine asks the transport to do, in order.
 public enum TransportCommand: Sendable, Equatable {
-    /// Queue agent audio: whole 160-byte G.711 frames at 8 kHz, for paced playback.
-    case audio([UInt8])
-    /// Queue a mark after the audio queued so far; the transport acknowledges it when that
-    /// audio has been played (or flushed by a clear).
-    case mark(name: String)
-    /// Drop all queued agent audio now (barge-in). Pending marks will be acknowledged.
+    /// Queue agent audio (PCM16 mono at any rate) for paced playback; the transport encodes
+    /// and resamples it for its carrier.
+    case audio(PCMAudio)
+    /// Queue a mark after the audio queued so far. The transport reports it exactly once:
+    /// played, or flushed by a later ``clear``.
+    case mark(PlaybackMark)
+    /// Drop all queued agent audio now (barge-in). Pending marks are reported flushed.
     case clear
     /// End the call (close the stream so the carrier hangs up).
     case hangUp

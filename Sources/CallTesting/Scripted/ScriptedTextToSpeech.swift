@@ -1,3 +1,4 @@
+import CallAudio
 import SpeechServices
 
 /// A ``TextToSpeech`` that plays scripted responses. The default answer is a 440 Hz tone
@@ -6,7 +7,7 @@ public final class ScriptedTextToSpeech: TextToSpeech {
     /// Name and model reported to the resilience layer.
     public let descriptor: ProviderDescriptor
     /// Format of every chunk.
-    public let format: SpeechAudioFormat
+    public let format: AudioFormat
     /// Voice used when a request names none.
     public let defaultVoice: String
     private let clock: any ResilienceClock
@@ -16,7 +17,7 @@ public final class ScriptedTextToSpeech: TextToSpeech {
     public init(
         name: String = "scripted-tts",
         model: String = "scripted",
-        format: SpeechAudioFormat = .pcm24kMono,
+        format: AudioFormat = .pcm24k,
         defaultVoice: String = "scripted-voice",
         clock: any ResilienceClock = SystemResilienceClock()
     ) {
@@ -28,7 +29,7 @@ public final class ScriptedTextToSpeech: TextToSpeech {
     }
 
     /// A tone of `milliseconds` in 20 ms chunks of `format`.
-    public static func tone(milliseconds: Int, format: SpeechAudioFormat = .pcm24kMono) -> [AudioChunk] {
+    public static func tone(milliseconds: Int, format: AudioFormat = .pcm24k) -> [AudioChunk] {
         let bytes = ToneGenerator.pcm16(frequency: 440, milliseconds: milliseconds, sampleRate: format.sampleRate)
         let chunkBytes = max(2, format.sampleRate / 50 * 2)
         return stride(from: 0, to: bytes.count, by: chunkBytes).map {
@@ -47,7 +48,7 @@ public final class ScriptedTextToSpeech: TextToSpeech {
     public var callCount: Int { script.requests.count }
 
     /// The configured format.
-    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { format }
+    public func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { format }
 
     /// The request's voice or the default voice.
     public func resolvedVoice(for request: SpeechSynthesisRequest) -> String { request.voice ?? defaultVoice }

@@ -14,6 +14,14 @@ import Synchronization
 /// behavior used when the queue is empty. Every request is recorded for assertions.
 /// Requests are validated like the real API (required fields, a WAV file, the upload size
 /// limit, the API key when ``expectedAPIKey`` is set) and rejected with OpenAI-style errors.
+/// `GET /v1/models` answers a one-model list (clients use it to pre-connect).
+///
+/// The server counts requests in flight (``requestsInFlight``, ``peakInFlight``), so a load
+/// test can show how many requests a client really had open at once, and a behavior can hold
+/// its answer until a number of requests are in flight (``WireBehavior/holdUntilInFlight``).
+/// Hostile answers for robustness tests: ``WireBehavior/htmlPage``,
+/// ``WireBehavior/giantSSELine(bytes:)``, ``WireBehavior/endlessDeltas(content:)``,
+/// ``WireBehavior/hugeSpeech(bytes:)`` and ``WireBehavior/rateLimited(retryAfterValue:retryAfterMillisecondsValue:)``.
 ///
 /// ```swift
 /// try await OpenAIWireServer.withRunningServer { server in
@@ -72,7 +80,8 @@ public final class OpenAIWireServer: Sendable {
     /// Content of default answers.
     public let defaults: Defaults
     private let state = Mutex(State())
-    private let stallGate = StallGate()
+    let stallGate = StallGate()
+    private let inFlight = InFlightGauge()
     private let logger: Logger
 
     /// Creates a stopped server.
@@ -107,19 +116,27 @@ public final class OpenAIWireServer: Sendable {
         }
     }
 
-    /// Starts listening on 127.0.0.1 with an ephemeral port and returns the port.
+    /// Starts listening and returns the port.
+    /// - Parameters:
+    ///   - host: the listen address (default 127.0.0.1; `0.0.0.0` for a development container).
+    ///   - port: the listen port (default 0: an ephemeral port).
     @discardableResult
-    public func start() async throws -> Int {
-        let router = Router()
+    public func start(host: String = "127.0.0.1", port requestedPort: Int = 0) async throws -> Int {
+        let router = Router(context: WireRequestContext.self)
         for endpoint in WireEndpoint.allCases {
-            router.post(RouterPath(endpoint.rawValue)) { [self] request, _ -> Response in
-                try await self.handle(endpoint: endpoint, request: request)
+            let handler: @Sendable (Request, WireRequestContext) async throws -> Response = { [self] request, context in
+                try await self.serve(endpoint: endpoint, request: request, remotePort: context.remotePort)
+            }
+            if endpoint == .models {
+                router.get(RouterPath(endpoint.rawValue), use: handler)
+            } else {
+                router.post(RouterPath(endpoint.rawValue), use: handler)
             }
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int?.self)
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname(host, port: requestedPort)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port)
                 portContinuation.finish()
@@ -188,9 +205,40 @@ public final class OpenAIWireServer: Sendable {
         state.withLock { $0.requests.lazy.filter { $0.endpoint == endpoint }.count }
     }
 
+    /// Requests in flight now (from the handler's start until the response body is written).
+    public var requestsInFlight: Int { inFlight.current }
+
+    /// Most requests in flight at once since the start or the last ``resetPeakInFlight()``:
+    /// how many requests a client really had open concurrently.
+    public var peakInFlight: Int { inFlight.peak }
+
+    /// Sets ``peakInFlight`` to the number of requests in flight now.
+    public func resetPeakInFlight() {
+        inFlight.resetPeak()
+    }
+
     // MARK: - Handling
 
-    private func handle(endpoint: WireEndpoint, request: Request) async throws -> Response {
+    /// Counts the request in flight until its response body is written (or dropped).
+    private func serve(endpoint: WireEndpoint, request: Request, remotePort: Int?) async throws -> Response {
+        let token = InFlightGauge.Token(gauge: inFlight)
+        let response: Response
+        do {
+            response = try await handle(endpoint: endpoint, request: request, remotePort: remotePort, entry: token.entry)
+        } catch {
+            token.release()
+            throw error
+        }
+        var tracked = response
+        let body = response.body
+        tracked.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { token.release() }
+            try await body.write(writer)
+        }
+        return tracked
+    }
+
+    private func handle(endpoint: WireEndpoint, request: Request, remotePort: Int?, entry: Int) async throws -> Response {
         let buffer = try await request.body.collect(upTo: maxUploadBytes + (8 << 20))
         let body = Array(buffer.readableBytesView)
         var headers: [String: String] = [:]
@@ -211,7 +259,7 @@ public final class OpenAIWireServer: Sendable {
                 formError = "Expected multipart/form-data with a boundary."
             }
         }
-        let recorded = RecordedRequest(endpoint: endpoint, headers: headers, body: body, formFields: formFields)
+        let recorded = RecordedRequest(endpoint: endpoint, headers: headers, body: body, formFields: formFields, remotePort: remotePort)
         let (behavior, requestNumber) = state.withLock { state -> (WireBehavior, Int) in
             state.requests.append(recorded)
             let behavior: WireBehavior
@@ -231,138 +279,35 @@ public final class OpenAIWireServer: Sendable {
             return errorResponse(status: rejection.status, type: "invalid_request_error", code: nil, message: rejection.message, requestID: requestID)
         }
         if behavior.headDelay > .zero { try await stallGate.pause(behavior.headDelay) }
+        if let threshold = behavior.holdUntilInFlight {
+            await waitForInFlight(threshold, since: entry, timeout: behavior.holdTimeout)
+        }
         var extraHeaders = behavior.headers
         extraHeaders.append(("x-request-id", requestID))
         switch behavior.body {
         case .error(let status, let type, let code, let message):
             return errorResponse(status: status, type: type, code: code, message: message, requestID: requestID, extraHeaders: behavior.headers)
         case .raw(let status, let contentType, let bytes):
-            return streamedResponse(status: status, contentType: contentType, parts: [bytes], behavior: behavior, headers: extraHeaders)
+            return streamedResponse(status: status, contentType: contentType, parts: WireParts([bytes]), behavior: behavior, headers: extraHeaders)
+        case .repeated(let contentType, let prefix, let part, let count):
+            let parts = WireParts(prefix: prefix, part: part, count: count)
+            return streamedResponse(status: 200, contentType: contentType, parts: parts, behavior: behavior, headers: extraHeaders)
         default:
             let (contentType, parts) = successParts(endpoint: endpoint, body: behavior.body, recorded: recorded)
-            return streamedResponse(status: 200, contentType: contentType, parts: parts, behavior: behavior, headers: extraHeaders)
+            return streamedResponse(status: 200, contentType: contentType, parts: WireParts(parts), behavior: behavior, headers: extraHeaders)
         }
     }
 
-    private func validate(endpoint: WireEndpoint, recorded: RecordedRequest, formError: String?) -> (status: Int, message: String)? {
-        switch endpoint {
-        case .transcriptions:
-            if let formError { return (400, formError) }
-            if recorded.body.count > maxUploadBytes { return (413, "Maximum content size limit (\(maxUploadBytes)) exceeded.") }
-            guard let file = recorded.formFields["file"] else { return (400, "Missing required parameter: 'file'.") }
-            guard let model = recorded.formFields["model"], !model.data.isEmpty else { return (400, "Missing required parameter: 'model'.") }
-            let isWAV = file.data.count >= 12 && file.data[0..<4].elementsEqual("RIFF".utf8) && file.data[8..<12].elementsEqual("WAVE".utf8)
-            if !isWAV { return (400, "Invalid file format. The file is not a valid WAV file.") }
-            return nil
-        case .chatCompletions:
-            guard let json = recorded.json else { return (400, "We could not parse the JSON body of your request.") }
-            guard json["model"] is String else { return (400, "you must provide a model parameter") }
-            guard let messages = json["messages"] as? [[String: Any]], !messages.isEmpty else { return (400, "Missing required parameter: 'messages'.") }
-            return nil
-        case .speech:
-            guard let json = recorded.json else { return (400, "We could not parse the JSON body of your request.") }
-            guard json["model"] is String, json["voice"] != nil else { return (400, "Missing required parameter: 'model' or 'voice'.") }
-            guard let input = json["input"] as? String, !input.isEmpty else { return (400, "Missing required parameter: 'input'.") }
-            if input.count > 4096 { return (400, "Input is longer than 4096 characters.") }
-            if let format = json["response_format"] as? String, format != "pcm" {
-                return (400, "This wire server only produces response_format 'pcm', not '\(format)'.")
-            }
-            return nil
-        }
-    }
-
-    private func successParts(endpoint: WireEndpoint, body: WireBehavior.Body, recorded: RecordedRequest) -> (String, [[UInt8]]) {
-        switch (endpoint, body) {
-        case (_, .rawEvents(let payloads)):
-            return ("text/event-stream", payloads.map { Array("data: \($0)\n\n".utf8) })
-        case (.chatCompletions, .chat(let script)):
-            return chatParts(script, recorded: recorded)
-        case (.chatCompletions, _):
-            return chatParts(defaults.chat, recorded: recorded)
-        case (.speech, .speech(let pcm, let chunkBytes)):
-            return ("application/octet-stream", split(pcm, chunkBytes: chunkBytes))
-        case (.speech, _):
-            let input = recorded.json?["input"] as? String ?? ""
-            let milliseconds = max(200, input.count * defaults.speechMillisecondsPerCharacter)
-            let pcm = ToneGenerator.pcm16(frequency: 440, milliseconds: milliseconds, sampleRate: 24_000)
-            return ("application/octet-stream", split(pcm, chunkBytes: defaults.speechChunkBytes))
-        case (.transcriptions, .transcription(let text)):
-            return ("application/json", [transcriptionJSON(text)])
-        case (.transcriptions, _):
-            return ("application/json", [transcriptionJSON(defaults.transcript)])
-        }
-    }
-
-    private func chatParts(_ script: ChatScript, recorded: RecordedRequest) -> (String, [[UInt8]]) {
-        let json = recorded.json
-        let model = json?["model"] as? String ?? "gpt-4o-mini"
-        let includeUsage = (json?["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
-        let payloads = script.eventPayloads(model: model, includeUsage: includeUsage)
-        return ("text/event-stream", payloads.map { Array("data: \($0)\n\n".utf8) })
-    }
-
-    private func transcriptionJSON(_ text: String) -> [UInt8] {
-        Array("{\"text\":\(JSONText.string(text)),\"usage\":{\"type\":\"duration\",\"seconds\":1}}".utf8)
-    }
-
-    private func split(_ bytes: [UInt8], chunkBytes: Int) -> [[UInt8]] {
-        let size = max(1, chunkBytes)
-        return stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
-    }
-
-    private func errorResponse(
-        status: Int, type: String, code: String?, message: String, requestID: String, extraHeaders: [(String, String)] = []
-    ) -> Response {
-        let body = "{\"error\":{\"message\":\(JSONText.string(message)),\"type\":\(JSONText.string(type)),\"param\":null,\"code\":\(code.map(JSONText.string) ?? "null")}}"
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json"
-        Self.add(extraHeaders + [("x-request-id", requestID)], to: &fields)
-        return Response(status: .init(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    private func streamedResponse(status: Int, contentType: String, parts: [[UInt8]], behavior: WireBehavior, headers: [(String, String)]) -> Response {
-        var fields = HTTPFields()
-        fields[.contentType] = contentType
-        Self.add(headers, to: &fields)
+    /// Waits until `threshold` requests are (or were, since entry `since`) in flight, `timeout`
+    /// passes or the server shuts down.
+    private func waitForInFlight(_ threshold: Int, since: Int, timeout: Duration) async {
+        let gauge = inFlight
         let gate = stallGate
-        return Response(
-            status: .init(code: status),
-            headers: fields,
-            body: ResponseBody { writer in
-                if behavior.firstPartDelay > .zero { try await gate.pause(behavior.firstPartDelay) }
-                for (index, part) in parts.enumerated() {
-                    if index == behavior.interruptAfterParts {
-                        if let signal = behavior.interruptWhen { await signal.wait(orUntil: gate) }
-                        switch behavior.interruption {
-                        case .reset:
-                            throw ServerError.injectedReset
-                        case .stall:
-                            await gate.wait()
-                            throw ServerError.injectedReset
-                        case .endCleanly:
-                            try await writer.finish(nil)
-                            return
-                        case .truncateMidPart:
-                            try await writer.write(ByteBuffer(bytes: part.prefix(max(1, part.count / 2))))
-                            try await writer.finish(nil)
-                            return
-                        }
-                    }
-                    if index > 0, behavior.partInterval > .zero { try await gate.pause(behavior.partInterval) }
-                    try await writer.write(ByteBuffer(bytes: part))
-                }
-                if let after = behavior.interruptAfterParts, after >= parts.count, behavior.interruption == .stall {
-                    await gate.wait()
-                    throw ServerError.injectedReset
-                }
-                try await writer.finish(nil)
-            }
-        )
-    }
-
-    private static func add(_ headers: [(String, String)], to fields: inout HTTPFields) {
-        for (name, value) in headers {
-            if let fieldName = HTTPFields.Element.Name(name) { fields.append(HTTPFields.Element(name: fieldName, value: value)) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await gauge.wait(untilAtLeast: threshold, since: since) }
+            group.addTask { try? await gate.pause(timeout) }
+            await group.next()
+            group.cancelAll()
         }
     }
 }

@@ -10,6 +10,8 @@ public struct RecordedRequest: Sendable {
     public var body: [UInt8]
     /// Multipart form fields by name (for transcriptions).
     public var formFields: [String: MultipartPart]
+    /// The client's TCP port: requests with the same port came over the same connection.
+    public var remotePort: Int?
 
     /// The body parsed as a JSON object, if it is one.
     public var json: [String: Any]? {

@@ -49,6 +49,9 @@ final class StallGate: Sendable {
         }
     }
 
+    /// Whether ``releaseAll()`` was called (the server is shutting down).
+    var isReleased: Bool { state.withLock { $0.released } }
+
     /// Releases every current and future waiter.
     func releaseAll() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

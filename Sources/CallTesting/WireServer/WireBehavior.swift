@@ -17,6 +17,9 @@ public struct WireBehavior: Sendable {
         case error(status: Int, type: String, code: String?, message: String)
         /// Any status with any body.
         case raw(status: Int, contentType: String, body: [UInt8])
+        /// A `200` body generated as it is sent, never held in memory: `prefix`, then `part`
+        /// `count` times (nil: until the client goes away). For giant and endless answers.
+        case repeated(contentType: String, prefix: [UInt8], part: [UInt8], count: Int?)
     }
 
     /// How the body is cut short after ``WireBehavior/interruptAfterParts`` parts.
@@ -47,6 +50,12 @@ public struct WireBehavior: Sendable {
     public var interruption: Interruption
     /// When set, the interruption waits until this signal fires (the test saw the parts before it).
     public var interruptWhen: WireSignal?
+    /// When set, the response head waits until this many requests are in flight at the server
+    /// at once (or ``holdTimeout`` passes): a barrier that shows whether a client really sends
+    /// that many requests concurrently (see ``OpenAIWireServer/peakInFlight``).
+    public var holdUntilInFlight: Int?
+    /// The longest a ``holdUntilInFlight`` barrier waits (default 10 s).
+    public var holdTimeout: Duration
 
     /// Creates a behavior.
     public init(
@@ -57,7 +66,9 @@ public struct WireBehavior: Sendable {
         partInterval: Duration = .zero,
         interruptAfterParts: Int? = nil,
         interruption: Interruption = .reset,
-        interruptWhen: WireSignal? = nil
+        interruptWhen: WireSignal? = nil,
+        holdUntilInFlight: Int? = nil,
+        holdTimeout: Duration = .seconds(10)
     ) {
         self.body = body
         self.headers = headers
@@ -67,6 +78,8 @@ public struct WireBehavior: Sendable {
         self.interruptAfterParts = interruptAfterParts
         self.interruption = interruption
         self.interruptWhen = interruptWhen
+        self.holdUntilInFlight = holdUntilInFlight
+        self.holdTimeout = holdTimeout
     }
 
     /// The endpoint's normal answer.
@@ -77,6 +90,18 @@ public struct WireBehavior: Sendable {
         var headers: [(String, String)] = []
         if let retryAfter { headers.append(("retry-after", "\(retryAfter)")) }
         if let retryAfterMilliseconds { headers.append(("retry-after-ms", "\(retryAfterMilliseconds)")) }
+        return WireBehavior(
+            .error(status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached for requests"),
+            headers: headers
+        )
+    }
+
+    /// HTTP 429 with `retry-after` / `retry-after-ms` sent verbatim (for hostile values such as
+    /// `1e20`, `inf`, `nan` or `Mon, 01 Jan 2300 00:00:00 GMT`).
+    public static func rateLimited(retryAfterValue: String?, retryAfterMillisecondsValue: String? = nil) -> WireBehavior {
+        var headers: [(String, String)] = []
+        if let retryAfterValue { headers.append(("retry-after", retryAfterValue)) }
+        if let retryAfterMillisecondsValue { headers.append(("retry-after-ms", retryAfterMillisecondsValue)) }
         return WireBehavior(
             .error(status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached for requests"),
             headers: headers
@@ -131,12 +156,51 @@ public struct WireBehavior: Sendable {
     public static func invalidJSON(for endpoint: WireEndpoint) -> WireBehavior {
         switch endpoint {
         case .chatCompletions: return WireBehavior(.rawEvents(["{\"id\":\"chatcmpl-x\",\"choices\":[{\"delta\":{\"content\":"]))
-        case .transcriptions, .speech: return WireBehavior(.raw(status: 200, contentType: "application/json", body: Array("{\"text\": \"unterminated".utf8)))
+        case .transcriptions, .speech, .models:
+            return WireBehavior(.raw(status: 200, contentType: "application/json", body: Array("{\"text\": \"unterminated".utf8)))
         }
     }
 
     /// The normal answer after a slow first byte.
     public static func slowFirstByte(_ delay: Duration, body: Body = .success) -> WireBehavior {
         WireBehavior(body, headDelay: delay)
+    }
+
+    // MARK: Hostile answers (issue 13)
+
+    /// A `200` with an HTML page (a proxy's error page), for any endpoint.
+    public static let htmlPage = WireBehavior(
+        .raw(status: 200, contentType: "text/html; charset=utf-8", body: Array("<html><body><h1>502 Bad Gateway</h1></body></html>".utf8))
+    )
+
+    /// A chat stream whose first line never ends: `data: {"choices":…"content":"` followed by
+    /// `bytes` of `a` and no line break.
+    public static func giantSSELine(bytes: Int) -> WireBehavior {
+        let part = [UInt8](repeating: 0x61, count: 64 * 1024)
+        return WireBehavior(.repeated(
+            contentType: "text/event-stream",
+            prefix: Array("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"".utf8),
+            part: part, count: max(1, bytes / part.count)
+        ))
+    }
+
+    /// A chat stream that never finishes: a text delta `content` repeated until the client
+    /// goes away (an empty `content` sends deltas without text).
+    public static func endlessDeltas(content: String = "la ") -> WireBehavior {
+        let delta = content.isEmpty ? "{}" : "{\"content\":\(JSONText.string(content))}"
+        let head = "data: {\"id\":\"chatcmpl-endless\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
+        let tail = ",\"finish_reason\":null}]}\n\n"
+        let event = head + delta + tail
+        return WireBehavior(.repeated(
+            contentType: "text/event-stream",
+            prefix: Array((head + "{\"role\":\"assistant\",\"content\":\"\"}" + tail).utf8),
+            part: Array(String(repeating: event, count: 16).utf8), count: nil
+        ))
+    }
+
+    /// A speech answer of `bytes` of PCM (a 440 Hz tone in 100 ms parts), generated as it is sent.
+    public static func hugeSpeech(bytes: Int) -> WireBehavior {
+        let part = ToneGenerator.pcm16(frequency: 440, milliseconds: 100, sampleRate: 24_000)
+        return WireBehavior(.repeated(contentType: "application/octet-stream", prefix: [], part: part, count: max(1, bytes / max(1, part.count))))
     }
 }

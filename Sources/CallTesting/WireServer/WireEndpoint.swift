@@ -6,4 +6,6 @@ public enum WireEndpoint: String, Sendable, Hashable, CaseIterable {
     case chatCompletions = "/v1/chat/completions"
     /// `POST /v1/audio/speech` with `response_format: pcm` (chunked PCM).
     case speech = "/v1/audio/speech"
+    /// `GET /v1/models` (the model list; OpenAI clients use it as a cheap pre-connect request).
+    case models = "/v1/models"
 }

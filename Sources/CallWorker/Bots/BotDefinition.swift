@@ -33,6 +33,9 @@ public struct BotDefinition: Sendable, Hashable, Codable {
         public var stopHangoverMs: Int?
         /// Speech that starts an utterance, in milliseconds.
         public var startHangoverMs: Int?
+        /// Pause inside an utterance after which STT starts speculatively, in milliseconds
+        /// (0 turns speculation off; default 200).
+        public var speculationMs: Int?
     }
 
     /// The id in `/ws/{botId}` and `/twiml/{botId}`.
@@ -115,6 +118,11 @@ public struct BotDefinition: Sendable, Hashable, Codable {
             if let ms = vad.startHangoverMs {
                 guard (20...2000).contains(ms) else { throw fail("vad.startHangoverMs must be in 20...2000") }
                 configuration.voiceActivity.segmenter.startHangover = .milliseconds(ms)
+            }
+            if let ms = vad.speculationMs {
+                guard ms == 0 || (60...5000).contains(ms) else { throw fail("vad.speculationMs must be 0 (off) or in 60...5000") }
+                configuration.speculation.enabled = ms > 0
+                if ms > 0 { configuration.speculation.silence = .milliseconds(ms) }
             }
         }
         if let leadFields {

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Prometheus
 import SpeechServices
+import TwilioCallAdapter
 import TwilioMediaStreams
 
 /// The call worker: a Hummingbird 2 application with the Twilio media-stream WebSocket
@@ -34,8 +35,8 @@ public struct CallWorkerServer: Sendable {
     public let prometheus: PrometheusCollectorRegistry?
     /// Membership in a fleet-wide capacity registry, when one is configured.
     public let fleet: FleetMembership?
-    /// Limits of inbound media streams.
-    public var sessionConfiguration: TwilioStreamSessionConfiguration
+    /// Limits and deadlines of media streams (message sizes, `start` deadline, pacing).
+    public var adapterConfiguration: TwilioMediaStreamAdapter.Configuration
     /// Base logger.
     public let logger: Logger
     /// The real status of each refused WebSocket upgrade (see ``RefusedUpgradeResponses``).
@@ -55,7 +56,7 @@ public struct CallWorkerServer: Sendable {
         resultSink: any ResultSink,
         statistics: CallStatistics = CallStatistics(),
         prometheus: PrometheusCollectorRegistry? = nil,
-        sessionConfiguration: TwilioStreamSessionConfiguration = .init(),
+        adapterConfiguration: TwilioMediaStreamAdapter.Configuration = .init(),
         fleet: FleetMembership? = nil,
         logger: Logger = Logger(label: "call-worker")
     ) {
@@ -66,7 +67,7 @@ public struct CallWorkerServer: Sendable {
         self.statistics = statistics
         self.registry = CallRegistry(capacity: configuration.maximumConcurrentCalls)
         self.prometheus = prometheus
-        self.sessionConfiguration = sessionConfiguration
+        self.adapterConfiguration = adapterConfiguration
         self.fleet = fleet
         self.logger = logger
         self.connections = ConnectionGuard(
@@ -284,7 +285,7 @@ public struct CallWorkerServer: Sendable {
                 try await outbound.close(.unknown(1013), reason: "worker unavailable")
                 return
             }
-            let bridge = TwilioCallBridge(
+            let handler = WorkerCallHandler(
                 botID: botID,
                 configuration: configuration,
                 providers: server.providers,
@@ -292,11 +293,20 @@ public struct CallWorkerServer: Sendable {
                 statistics: server.statistics,
                 registry: server.registry,
                 fleet: server.fleet,
-                sessionConfiguration: server.sessionConfiguration,
+                slot: slot,
                 streamAdmission: server.streamAdmission,
                 logger: server.logger
             )
-            await bridge.run(inbound: inbound, outbound: outbound, slot: slot)
+            var logger = server.logger
+            logger[metadataKey: "bot_id"] = "\(botID)"
+            let adapter = TwilioMediaStreamAdapter(configuration: server.adapterConfiguration, logger: logger)
+            let statistics = server.statistics
+            let messages = WebSocketTextMessages(frames: inbound, maximumBytes: server.adapterConfiguration.session.maximumMessageBytes) {
+                statistics.badMessage(kind: "binary_frame")
+            }
+            let outcome = await adapter.run(messages: messages, writer: WebSocketWireWriter(outbound: outbound), handler: handler)
+            if outcome == .disconnected { statistics.wsDisconnect() }
+            server.registry.release(slot)
         }
     }
 

@@ -4,6 +4,11 @@ import SpeechServices
 
 /// A streamed chat model through `POST /chat/completions` with `stream: true`,
 /// parsing server-sent events incrementally as body buffers arrive.
+///
+/// Bounded: the answer must be `text/event-stream`; a line longer than
+/// ``OpenAIConfiguration/maxEventLineBytes``, a stream longer than
+/// ``OpenAIConfiguration/maxChatStreamBytes`` or a reply longer than
+/// ``OpenAIConfiguration/maxReplyCharacters`` fails as a malformed response.
 public struct OpenAIChatModel: LanguageModel {
     let transport: OpenAITransport
 
@@ -20,10 +25,20 @@ public struct OpenAIChatModel: LanguageModel {
             let response = try await transport.post(
                 path: "/chat/completions", contentType: "application/json", body: body, accept: "text/event-stream", logger: context.logger
             )
-            var parser = ServerSentEventParser()
-            var decoder = OpenAIChatStreamDecoder(provider: transport.provider)
+            try transport.requireContentType(response, accepted: ["text/event-stream"], path: "/chat/completions")
+            let configuration = transport.configuration
+            var parser = ServerSentEventParser(maxLineBytes: configuration.maxEventLineBytes, maxEventBytes: configuration.maxEventLineBytes)
+            var decoder = OpenAIChatStreamDecoder(provider: transport.provider, maxReplyCharacters: configuration.maxReplyCharacters)
+            var streamBytes = 0
             do {
                 bodyLoop: for try await buffer in response.body {
+                    streamBytes += buffer.readableBytes
+                    guard streamBytes <= configuration.maxChatStreamBytes else {
+                        throw ProviderError(
+                            .malformedResponse, provider: transport.provider,
+                            message: "chat stream exceeds \(configuration.maxChatStreamBytes) bytes"
+                        )
+                    }
                     var decodeError: ProviderError?
                     try parser.parse(buffer.readableBytesView) { event in
                         guard decodeError == nil, !decoder.isDone else { return }

@@ -7,6 +7,12 @@ import SpeechServices
 /// index into complete calls, which are emitted just before ``LLMEvent/finished(_:)``.
 /// The usage chunk (sent with `stream_options.include_usage`) becomes ``LLMEvent/usage(_:)``.
 /// An `error` object inside the stream becomes a ``ProviderError``.
+///
+/// Numbers from the stream are checked: token counts are clamped to 0 through
+/// ``maxTokenCount`` (so sums downstream cannot overflow), and a tool-call index outside
+/// 0 ..< ``maxToolCalls`` is a malformed response. Reply text plus
+/// tool-call arguments beyond ``maxReplyCharacters`` fail as a malformed response (an
+/// endless stream of deltas).
 public struct OpenAIChatStreamDecoder: Sendable {
     private struct Chunk: Decodable {
         struct Choice: Decodable {
@@ -44,6 +50,14 @@ public struct OpenAIChatStreamDecoder: Sendable {
 
     /// Provider name used in errors.
     public let provider: String
+    /// Most reply characters (text and tool-call arguments) accepted.
+    public let maxReplyCharacters: Int
+    /// Reply characters received so far.
+    public private(set) var replyCharacters = 0
+    /// Largest token count passed on from a usage chunk (10 million).
+    public static let maxTokenCount = 10_000_000
+    /// Tool calls accepted per stream (indexes outside `0..<maxToolCalls` are malformed).
+    public static let maxToolCalls = 64
     private var assembler = ToolCallAssembler()
     private let decoder = JSONDecoder()
     /// Whether `[DONE]` was received.
@@ -53,7 +67,20 @@ public struct OpenAIChatStreamDecoder: Sendable {
 
     /// Creates a decoder.
     public init(provider: String) {
+        self.init(provider: provider, maxReplyCharacters: 32_768)
+    }
+
+    /// Creates a decoder that accepts at most `maxReplyCharacters` of reply.
+    public init(provider: String, maxReplyCharacters: Int) {
         self.provider = provider
+        self.maxReplyCharacters = max(1, maxReplyCharacters)
+    }
+
+    private mutating func count(_ text: String) throws(ProviderError) {
+        replyCharacters += min(text.utf8.count, maxReplyCharacters + 1)
+        guard replyCharacters <= maxReplyCharacters else {
+            throw ProviderError(.malformedResponse, provider: provider, message: "chat reply exceeds \(maxReplyCharacters) characters")
+        }
     }
 
     /// Decodes one event's data and returns the resulting events.
@@ -81,8 +108,16 @@ public struct OpenAIChatStreamDecoder: Sendable {
             throw ProviderError(kind, provider: provider, message: [code, error.message].compactMap { $0 }.joined(separator: ": "))
         }
         for choice in chunk.choices ?? [] where (choice.index ?? 0) == 0 {
-            if let content = choice.delta?.content, !content.isEmpty { emit(.textDelta(content)) }
+            if let content = choice.delta?.content, !content.isEmpty {
+                try count(content)
+                emit(.textDelta(content))
+            }
             for fragment in choice.delta?.tool_calls ?? [] {
+                guard (0..<Self.maxToolCalls).contains(fragment.index) else {
+                    throw ProviderError(.malformedResponse, provider: provider, message: "tool call index \(fragment.index) out of range")
+                }
+                try count(fragment.function?.arguments ?? "")
+                try count(fragment.function?.name ?? "")
                 let delta = ToolCallDelta(
                     index: fragment.index, id: fragment.id, name: fragment.function?.name,
                     argumentsFragment: fragment.function?.arguments ?? ""
@@ -97,9 +132,11 @@ public struct OpenAIChatStreamDecoder: Sendable {
             }
         }
         if let usage = chunk.usage {
-            let prompt = usage.prompt_tokens ?? 0
-            let completion = usage.completion_tokens ?? 0
-            emit(.usage(TokenUsage(promptTokens: prompt, completionTokens: completion, totalTokens: usage.total_tokens ?? prompt + completion)))
+            let limit = Self.maxTokenCount
+            let prompt = NetworkNumber.count(usage.prompt_tokens ?? 0, maximum: limit)
+            let completion = NetworkNumber.count(usage.completion_tokens ?? 0, maximum: limit)
+            let total = usage.total_tokens.map { NetworkNumber.count($0, maximum: 2 * limit) } ?? prompt + completion
+            emit(.usage(TokenUsage(promptTokens: prompt, completionTokens: completion, totalTokens: total)))
         }
     }
 

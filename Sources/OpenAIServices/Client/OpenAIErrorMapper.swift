@@ -16,7 +16,11 @@ enum OpenAIErrorMapper {
     }
 
     /// The error for a non-2xx response with the given (possibly empty) body.
-    static func error(status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8], provider: String, apiKey: OpenAIAPIKey) -> ProviderError {
+    /// A `retry-after` is clamped to `maxRetryAfter` (see ``retryAfter(_:maximum:now:)``).
+    static func error(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8], provider: String, apiKey: OpenAIAPIKey,
+        maxRetryAfter: Duration = .seconds(60)
+    ) -> ProviderError {
         let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(body))
         let code = envelope?.error?.code ?? envelope?.error?.type
         var message = envelope?.error?.message ?? String(decoding: body.prefix(300), as: UTF8.self)
@@ -43,30 +47,38 @@ enum OpenAIErrorMapper {
             provider: provider,
             message: code.map { "\($0): \(message)" } ?? message,
             statusCode: Int(status.code),
-            retryAfter: retryAfter(headers),
+            retryAfter: retryAfter(headers, maximum: maxRetryAfter),
             shouldRetryOverride: shouldRetry,
-            requestID: headers.first(name: "x-request-id")
+            requestID: headers.first(name: "x-request-id").map { String($0.prefix(200)) }
         )
     }
 
-    /// `retry-after-ms` (float milliseconds) first, then `retry-after` (float seconds or an HTTP date).
-    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
-        if let value = headers.first(name: "retry-after-ms"), let milliseconds = Double(value.trimmingCharacters(in: .whitespaces)),
-            milliseconds > 0
+    /// `retry-after-ms` (float milliseconds) first, then `retry-after` (float seconds or an
+    /// HTTP date). Every value is checked before use: NaN, not positive or unparsable values
+    /// are ignored (nil), and anything longer than `maximum` (`1e20`, `inf`,
+    /// `retry-after-ms: 1e13`, a date after 2262) becomes `maximum`. Never traps.
+    static func retryAfter(_ headers: HTTPHeaders, maximum: Duration = .seconds(60), now: Date = Date()) -> Duration? {
+        if let value = headers.first(name: "retry-after-ms"), value.utf8.count <= 64,
+            let milliseconds = Double(value.trimmingCharacters(in: .whitespaces)),
+            let delay = NetworkNumber.duration(milliseconds: milliseconds, maximum: maximum)
         {
-            return .nanoseconds(Int64(milliseconds * 1e6))
+            return delay
         }
-        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value), seconds > 0 { return .nanoseconds(Int64(seconds * 1e9)) }
+        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces), value.utf8.count <= 64 else {
+            return nil
+        }
+        if let seconds = Double(value) { return NetworkNumber.duration(seconds: seconds, maximum: maximum) }
+        guard let date = httpDate(value) else { return nil }
+        return NetworkNumber.duration(seconds: date.timeIntervalSince(now), maximum: maximum)
+    }
+
+    /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders to use.
+    private static func httpDate(_ value: String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let date = formatter.date(from: value) {
-            let seconds = date.timeIntervalSinceNow
-            return seconds > 0 ? .nanoseconds(Int64(seconds * 1e9)) : nil
-        }
-        return nil
+        return formatter.date(from: value)
     }
 
     /// Maps a transport error (thrown by AsyncHTTPClient or while reading a body).
@@ -74,6 +86,11 @@ enum OpenAIErrorMapper {
         if let error = error as? ProviderError { return error }
         if error is CancellationError || Task.isCancelled {
             return ProviderError(.cancelled, provider: provider, message: "cancelled")
+        }
+        if let error = error as? NIOTooManyBytesError {
+            return ProviderError(
+                .malformedResponse, provider: provider, message: "response body exceeds the \(error.maxBytes ?? 0)-byte limit"
+            )
         }
         if let error = error as? HTTPClientError {
             if error == .cancelled { return ProviderError(.cancelled, provider: provider, message: "cancelled") }

@@ -46,7 +46,7 @@ public struct OpenAITranscriber: SpeechToText {
             context.logger.warning("utterance too large to transcribe", metadata: ["bytes": "\(body.count)", "limit": "\(configuration.maxUploadBytes)"])
             throw ProviderError(
                 .inputTooLarge, provider: provider,
-                message: "upload of \(body.count) bytes exceeds the \(configuration.maxUploadBytes)-byte transcription limit (\(Int(request.duration)) s of audio)"
+                message: "upload of \(body.count) bytes exceeds the \(configuration.maxUploadBytes)-byte transcription limit (\(NetworkNumber.saturatingInt(request.duration)) s of audio)"
             )
         }
         let response = try await transport.post(
@@ -54,13 +54,17 @@ public struct OpenAITranscriber: SpeechToText {
         )
         let buffer: ByteBuffer
         do {
-            buffer = try await response.body.collect(upTo: 4 << 20)
+            buffer = try await response.body.collect(upTo: configuration.maxJSONResponseBytes)
         } catch {
             throw OpenAIErrorMapper.transportError(error, provider: provider, apiKey: configuration.apiKey)
         }
         do {
             let decoded = try JSONDecoder().decode(Response.self, from: Data(buffer.readableBytesView))
-            return Transcript(text: decoded.text, language: decoded.language ?? request.language, duration: decoded.duration ?? request.duration)
+            // The provider's duration is used only when it is finite and non-negative (and is
+            // clamped to a day); otherwise the request's own duration stands.
+            let duration = decoded.duration.flatMap { NetworkNumber.nonNegative($0, maximum: 86_400) } ?? request.duration
+            let language = decoded.language.map { String($0.prefix(32)) } ?? request.language
+            return Transcript(text: decoded.text, language: language, duration: duration)
         } catch {
             throw ProviderError(
                 .malformedResponse, provider: provider, message: "transcription response is not the expected JSON",

@@ -1,3 +1,4 @@
+import CallAudio
 import Logging
 
 /// Serves syntheses from a ``TTSCache`` when it can and fills the cache otherwise.
@@ -25,7 +26,7 @@ public struct CachingTextToSpeech: TextToSpeech {
     public var descriptor: ProviderDescriptor { base.descriptor }
 
     /// The base provider's format.
-    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { base.outputFormat(for: request) }
+    public func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { base.outputFormat(for: request) }
 
     /// The base provider's voice resolution.
     public func resolvedVoice(for request: SpeechSynthesisRequest) -> String { base.resolvedVoice(for: request) }

@@ -1,3 +1,4 @@
+import CallAudio
 import Foundation
 import Logging
 import Metrics
@@ -137,9 +138,11 @@ public final class TTSCache: Sendable {
         let length = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
         guard length > 0, 4 + length <= bytes.count,
             let header = try? JSONDecoder().decode(FileHeader.self, from: Data(bytes[4..<(4 + length)])),
-            let encoding = SpeechAudioFormat.Encoding(rawValue: header.encoding)
+            let encoding = AudioEncoding(rawValue: header.encoding),
+            // A damaged file must not carry numbers that overflow later arithmetic.
+            (1...384_000).contains(header.sampleRate), (1...8).contains(header.channels)
         else { return nil }
-        let format = SpeechAudioFormat(encoding: encoding, sampleRate: header.sampleRate, channels: header.channels)
+        let format = AudioFormat(encoding: encoding, sampleRate: header.sampleRate, channels: header.channels)
         return (header, CachedAudio(format: format, bytes: Array(bytes[(4 + length)...])))
     }
 

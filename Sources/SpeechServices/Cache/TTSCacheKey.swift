@@ -1,3 +1,5 @@
+import CallAudio
+
 /// Identifies one cached synthesis: provider, model, voice, format, style and normalised text.
 public struct TTSCacheKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Provider name.
@@ -6,7 +8,7 @@ public struct TTSCacheKey: Sendable, Hashable, Codable, CustomStringConvertible 
     public var model: String
     /// Resolved voice.
     public var voice: String
-    /// Output format, as ``SpeechAudioFormat/description``.
+    /// Output format, as ``AudioFormat/description``.
     public var format: String
     /// Speed and instructions, when set (they change the audio).
     public var style: String
@@ -14,7 +16,7 @@ public struct TTSCacheKey: Sendable, Hashable, Codable, CustomStringConvertible 
     public var text: String
 
     /// Creates a key; `text` is normalised.
-    public init(provider: String, model: String, voice: String, format: SpeechAudioFormat, style: String = "", text: String) {
+    public init(provider: String, model: String, voice: String, format: AudioFormat, style: String = "", text: String) {
         self.provider = provider
         self.model = model
         self.voice = voice

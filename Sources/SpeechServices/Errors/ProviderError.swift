@@ -2,6 +2,7 @@
 ///
 /// The ``kind`` drives the resilience layer: ``Kind/isRetryable`` decides whether a
 /// retry may happen, ``Kind/countsAsProviderFailure`` whether the circuit breaker counts it.
+/// Numbers in it that came from the provider (``retryAfter``) are already clamped.
 /// Messages never contain credentials: providers must redact API keys before building one.
 public struct ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, coarse enough to make decisions on.
@@ -45,13 +46,15 @@ public struct ProviderError: Error, Sendable, Equatable, CustomStringConvertible
         }
 
         /// Whether the failure says something about the provider's health and so counts
-        /// towards opening its circuit breaker. Cancellation and bad requests do not.
+        /// towards opening its circuit breaker. Cancellation and bad requests do not, and
+        /// neither does a rate limit (`429`): it is answered with backoff, and one busy call
+        /// must not open the breaker that every call on the worker shares.
         public var countsAsProviderFailure: Bool {
             switch self {
-            case .authentication, .permissionDenied, .quotaExhausted, .rateLimited, .server, .timeout,
+            case .authentication, .permissionDenied, .quotaExhausted, .server, .timeout,
                 .connection, .malformedResponse:
                 return true
-            case .invalidRequest, .inputTooLarge, .cancelled, .circuitOpen:
+            case .rateLimited, .invalidRequest, .inputTooLarge, .cancelled, .circuitOpen:
                 return false
             }
         }

@@ -69,7 +69,8 @@ final class FallbackRouter: Sendable {
     /// Whether a failure of the provider at some position should move on to the next one.
     func shouldFallBack(after error: ProviderError, handedOutput: Bool) -> Bool {
         guard !handedOutput else { return false }
-        return error.kind.countsAsProviderFailure || error.kind == .circuitOpen
+        // A rate-limited provider does not count against its breaker, but another provider may still answer.
+        return error.kind.countsAsProviderFailure || error.kind == .circuitOpen || error.kind == .rateLimited
     }
 
     /// Records and reports that the provider at `index` served the request.

@@ -1,3 +1,4 @@
+import CallAudio
 import Logging
 
 /// Tries an ordered list of TTS providers, like ``FallbackLanguageModel``.
@@ -25,8 +26,8 @@ public struct FallbackTextToSpeech: TextToSpeech {
     }
 
     /// The first provider's output format.
-    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat {
-        providers.first?.outputFormat(for: request) ?? .pcm24kMono
+    public func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat {
+        providers.first?.outputFormat(for: request) ?? .pcm24k
     }
 
     /// The first provider's voice resolution.

@@ -34,7 +34,7 @@ public struct ProviderCallMetrics: Sendable {
     /// Records the time to first output (call once, when it arrives).
     public func recordFirstOutput() {
         Timer(label: "speech_provider_ttfb_seconds", dimensions: baseDimensions)
-            .recordNanoseconds(Int64(max(0, (clock.now() - start).seconds * 1e9)))
+            .recordNanoseconds(NetworkNumber.saturatingInt64(max(0, (clock.now() - start).seconds * 1e9)))
     }
 
     /// Adds units of output or input.
@@ -48,7 +48,7 @@ public struct ProviderCallMetrics: Sendable {
         let outcome = error?.kind.label ?? "ok"
         let dimensions = baseDimensions + [("outcome", outcome)]
         Timer(label: "speech_provider_duration_seconds", dimensions: dimensions)
-            .recordNanoseconds(Int64(max(0, (clock.now() - start).seconds * 1e9)))
+            .recordNanoseconds(NetworkNumber.saturatingInt64(max(0, (clock.now() - start).seconds * 1e9)))
         Counter(label: "speech_provider_requests_total", dimensions: dimensions).increment()
     }
 }

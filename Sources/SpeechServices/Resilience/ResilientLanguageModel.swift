@@ -25,7 +25,8 @@ public struct ResilientLanguageModel: LanguageModel, CircuitBreakerProviding {
         self.circuitBreaker = breaker
         self.probeRequest = probeRequest
         self.runner = ResilientRunner(
-            descriptor: base.descriptor, operation: "llm", unit: "tokens", policy: policy, breaker: breaker, clock: clock
+            descriptor: base.descriptor, operation: "llm", unit: "tokens", policy: policy, breaker: breaker, clock: clock,
+            logLimiter: LogRateLimiter(clock: clock)
         )
     }
 

@@ -11,6 +11,8 @@ struct ResilientRunner: Sendable {
     let policy: ResiliencePolicy
     let breaker: CircuitBreaker
     let clock: any ResilienceClock
+    /// Limits repeated failure lines (a provider answering 429 to every call must not flood the log).
+    let logLimiter: LogRateLimiter
 
     /// Per-attempt mutable state shared between the forwarding task and the watchdog.
     final class AttemptState: Sendable {
@@ -92,24 +94,31 @@ struct ResilientRunner: Sendable {
                     "attempt": "\(attempt)", "error_kind": "\(failure.kind.label)",
                     "error": "\(failure.description)",
                 ]
+                let logKey = "\(operation)|\(failure.kind.label)"
                 if handedOutput {
-                    logger.warning("provider failed after output was handed downstream; not retrying", metadata: metadata)
+                    logLimiter.log(
+                        logger, level: .warning, "provider failed after output was handed downstream; not retrying",
+                        metadata: metadata, key: "partial|" + logKey
+                    )
                     throw failure
                 }
                 guard var delay = policy.retry.delay(afterAttempt: attempt, error: failure) else {
-                    logger.warning("provider request failed", metadata: metadata)
+                    logLimiter.log(logger, level: .warning, "provider request failed", metadata: metadata, key: "failed|" + logKey)
                     throw failure
                 }
                 let now = clock.now()
                 if let totalDeadline {
                     if now + delay >= totalDeadline {
-                        logger.warning("provider request failed; no time left to retry", metadata: metadata)
+                        logLimiter.log(
+                            logger, level: .warning, "provider request failed; no time left to retry", metadata: metadata,
+                            key: "deadline|" + logKey
+                        )
                         throw failure
                     }
                     delay = min(delay, totalDeadline - now)
                 }
-                metadata["retry_in_ms"] = "\(Int(delay.seconds * 1000))"
-                logger.info("provider request failed; retrying", metadata: metadata)
+                metadata["retry_in_ms"] = "\(NetworkNumber.saturatingInt(delay.seconds * 1000))"
+                logLimiter.log(logger, level: .info, "provider request failed; retrying", metadata: metadata, key: "retry|" + logKey)
                 do {
                     try await clock.sleep(until: now + delay)
                 } catch {

@@ -25,7 +25,8 @@ public struct ResilientSpeechToText: SpeechToText, CircuitBreakerProviding {
         self.circuitBreaker = breaker
         self.probeRequest = probeRequest
         self.runner = ResilientRunner(
-            descriptor: base.descriptor, operation: "stt", unit: "audio_ms", policy: policy, breaker: breaker, clock: clock
+            descriptor: base.descriptor, operation: "stt", unit: "audio_ms", policy: policy, breaker: breaker, clock: clock,
+            logLimiter: LogRateLimiter(clock: clock)
         )
     }
 
@@ -35,7 +36,7 @@ public struct ResilientSpeechToText: SpeechToText, CircuitBreakerProviding {
     /// Transcribes with all policies applied.
     public func transcribe(_ request: TranscriptionRequest, context: ProviderCallContext) async throws(ProviderError) -> Transcript {
         let base = self.base
-        let audioMilliseconds = Int(request.duration * 1000)
+        let audioMilliseconds = NetworkNumber.saturatingInt(request.duration * 1000)
         let stream = runner.run(
             context: context,
             isOutput: { _ in true },

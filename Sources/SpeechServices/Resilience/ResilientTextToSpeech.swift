@@ -1,3 +1,4 @@
+import CallAudio
 import Logging
 
 /// Wraps any ``TextToSpeech`` with a circuit breaker, stage timeouts, retries with backoff
@@ -24,7 +25,8 @@ public struct ResilientTextToSpeech: TextToSpeech, CircuitBreakerProviding {
         self.circuitBreaker = breaker
         self.probeRequest = probeRequest
         self.runner = ResilientRunner(
-            descriptor: base.descriptor, operation: "tts", unit: "bytes", policy: policy, breaker: breaker, clock: clock
+            descriptor: base.descriptor, operation: "tts", unit: "bytes", policy: policy, breaker: breaker, clock: clock,
+            logLimiter: LogRateLimiter(clock: clock)
         )
     }
 
@@ -32,7 +34,7 @@ public struct ResilientTextToSpeech: TextToSpeech, CircuitBreakerProviding {
     public var descriptor: ProviderDescriptor { base.descriptor }
 
     /// The wrapped provider's output format.
-    public func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat { base.outputFormat(for: request) }
+    public func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat { base.outputFormat(for: request) }
 
     /// The wrapped provider's voice resolution.
     public func resolvedVoice(for request: SpeechSynthesisRequest) -> String { base.resolvedVoice(for: request) }

@@ -55,7 +55,7 @@ public struct RetryPolicy: Sendable {
         var seconds = baseDelay.seconds * pow2(multiplier, exponent)
         seconds = min(seconds, maxDelay.seconds)
         seconds *= 1 - jitter * min(max(random(), 0), 1)
-        return .nanoseconds(Int64(seconds * 1e9))
+        return .nanoseconds(NetworkNumber.saturatingInt64(seconds * 1e9))
     }
 
     private func pow2(_ base: Double, _ exponent: Double) -> Double {

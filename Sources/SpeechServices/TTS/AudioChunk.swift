@@ -1,12 +1,14 @@
+import CallAudio
+
 /// A piece of synthesized audio. Chunks always hold whole sample frames.
 public struct AudioChunk: Sendable, Equatable {
     /// Format of `bytes`.
-    public var format: SpeechAudioFormat
+    public var format: AudioFormat
     /// Raw audio bytes in `format`.
     public var bytes: [UInt8]
 
     /// Creates a chunk.
-    public init(format: SpeechAudioFormat, bytes: [UInt8]) {
+    public init(format: AudioFormat, bytes: [UInt8]) {
         self.format = format
         self.bytes = bytes
     }

@@ -1,10 +1,12 @@
+import CallAudio
+
 /// A text-to-speech provider that streams audio.
 public protocol TextToSpeech: Sendable {
     /// Who serves the requests, for metrics, logs and fallback reports.
     var descriptor: ProviderDescriptor { get }
 
     /// The format every chunk for `request` will have (known before the request is sent).
-    func outputFormat(for request: SpeechSynthesisRequest) -> SpeechAudioFormat
+    func outputFormat(for request: SpeechSynthesisRequest) -> AudioFormat
 
     /// The voice that will be used for `request` (resolves a nil voice to the default).
     func resolvedVoice(for request: SpeechSynthesisRequest) -> String

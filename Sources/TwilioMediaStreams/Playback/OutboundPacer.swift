@@ -140,6 +140,18 @@ public struct OutboundPacer: Sendable {
         segments.append(Segment(id: chunk, start: storage.count, end: storage.count, finished: true))
     }
 
+    /// Ends the chunk still open, whose audio was queued under a provisional id before its name
+    /// was known, as `chunk`: its mark, named after `chunk`, follows its audio. With no open
+    /// chunk, queues `chunk`'s mark alone (released in order).
+    public mutating func finishOpenChunk(as chunk: PlaybackChunkID) {
+        if segmentHead < segments.count, let last = segments.indices.last, !segments[last].finished {
+            segments[last].id = chunk
+            segments[last].finished = true
+            return
+        }
+        segments.append(Segment(id: chunk, start: storage.count, end: storage.count, finished: true))
+    }
+
     /// Releases every frame and mark whose time has come, in order, through `emit`.
     /// - Parameter limit: the most outputs to release in this call; when reached, the result is
     ///   `.until(now)` (poll again at once).

@@ -24,6 +24,11 @@ public struct PlaybackChunkID: Sendable, Hashable, Comparable, CustomStringConve
         self.init(turn: turn, chunk: chunk)
     }
 
+    /// The id of audio queued before its chunk is named: a stream whose marks are decided
+    /// after the audio (a call engine's) appends under this id and names the chunk with
+    /// ``OutboundPacer/finishOpenChunk(as:)``.
+    public static let provisional = PlaybackChunkID(turn: Int.max, chunk: 0)
+
     /// The `mark` name for this chunk.
     public var markName: String { "turn-\(turn).chunk-\(chunk)" }
 

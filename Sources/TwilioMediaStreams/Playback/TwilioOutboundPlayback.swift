@@ -2,7 +2,7 @@ import NIOCore
 
 /// The outbound half of one Twilio media stream: ``OutboundPacer`` + ``PlaybackTracker`` +
 /// ``TwilioOutboundEncoder`` wired together, so the call's adapter only queues agent audio,
-/// polls with the current time, forwards mark echoes and inbound media timestamps, and calls
+/// polls with the current time, forwards mark echoes, and calls
 /// ``interrupt(now:send:)`` on barge-in.
 ///
 /// Every message is handed to `send` as UTF-8 JSON in a `ByteBuffer` that is reused for the
@@ -37,6 +37,12 @@ public struct TwilioOutboundPlayback: Sendable {
     /// Ends `chunk`; its mark follows its last frame.
     public mutating func finishChunk(_ chunk: PlaybackChunkID) {
         pacer.finishChunk(chunk)
+    }
+
+    /// Names the open chunk (audio appended under ``PlaybackChunkID/provisional``) `chunk` and
+    /// ends it; its mark follows its audio.
+    public mutating func finishOpenChunk(as chunk: PlaybackChunkID) {
+        pacer.finishOpenChunk(as: chunk)
     }
 
     /// Sends every frame and mark that is due at `now`.
@@ -124,11 +130,6 @@ public struct TwilioOutboundPlayback: Sendable {
     /// Classifies a mark Twilio echoed.
     public mutating func markEchoed(name: String) -> MarkEchoResult {
         tracker.markEchoed(name: name)
-    }
-
-    /// Advances the caller-audio clock from an inbound `media.timestamp`.
-    public mutating func observeInboundMedia(timestamp: UInt64) {
-        tracker.observeInboundMedia(timestamp: timestamp)
     }
 
     /// Whether agent audio is queued here or may still be playing at Twilio.

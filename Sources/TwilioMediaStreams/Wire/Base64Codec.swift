@@ -3,7 +3,7 @@
 /// Twilio payloads are standard padded base64. Decoding is strict: the length must be a
 /// multiple of 4, padding may only end the text, and no other byte than the 64-letter
 /// alphabet is accepted (no whitespace). Neither direction allocates.
-enum Base64Codec {
+public enum Base64Codec {
     /// Sentinel in ``decodeTable`` for a byte outside the alphabet.
     static let invalid: UInt8 = 0xFF
 
@@ -20,10 +20,10 @@ enum Base64Codec {
 
     /// Bytes `encode` writes for `count` input bytes.
     @inline(__always)
-    static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+    public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
 
     /// The number of bytes `text` decodes to, or nil when its length or padding is invalid.
-    static func decodedCount(_ text: UnsafeRawBufferPointer) -> Int? {
+    public static func decodedCount(_ text: UnsafeRawBufferPointer) -> Int? {
         let n = text.count
         guard n % 4 == 0 else { return nil }
         guard n > 0 else { return 0 }
@@ -38,7 +38,7 @@ enum Base64Codec {
 
     /// Decodes `text` into `output`, which must hold `decodedCount(text)` bytes.
     /// - Returns: the byte count, or nil when `text` is not valid padded base64.
-    static func decode(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+    public static func decode(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         guard let count = decodedCount(text), output.count >= count else { return nil }
         guard count > 0, let src = text.baseAddress?.assumingMemoryBound(to: UInt8.self),
               let dst = output.baseAddress
@@ -85,7 +85,7 @@ enum Base64Codec {
     /// Encodes `input` into `output`, which must hold `encodedCount(input.count)` bytes.
     /// - Returns: the number of bytes written.
     @discardableResult
-    static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+    public static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
         let n = input.count
         let needed = encodedCount(n)
         precondition(output.count >= needed, "base64 output buffer too small")

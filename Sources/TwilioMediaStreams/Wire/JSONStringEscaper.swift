@@ -1,6 +1,6 @@
 /// Writes a Swift string as the inside of a JSON string literal (RFC 8259 escapes).
-enum JSONStringEscaper {
-    static func escaped(_ string: String) -> [UInt8] {
+public enum JSONStringEscaper {
+    public static func escaped(_ string: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(string.utf8.count)
         for c in string.utf8 {

@@ -71,6 +71,18 @@ public final class VoiceActivityDetector {
         return try process(UnsafeBufferPointer(decoded))
     }
 
+    /// Silence since the last speech of the utterance in progress (nil outside an utterance).
+    public var silenceInUtterance: Duration? {
+        segmenter.silentFramesInUtterance.map { frameDuration * $0 }
+    }
+
+    /// The utterance in progress as it would end now, if the short-audio filter would keep
+    /// it (see ``UtteranceSegmenter/snapshot()``). Allocates.
+    public func pendingUtterance() -> Utterance? {
+        guard let utterance = segmenter.snapshot(), filter.verdict(for: utterance) == nil else { return nil }
+        return utterance
+    }
+
     /// Ends the stream: closes and judges the utterance in progress, if any.
     public func finish() -> VoiceActivityEvent? {
         route(segmenter.flush())

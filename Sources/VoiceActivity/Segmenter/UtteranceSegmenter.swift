@@ -196,6 +196,21 @@ public final class UtteranceSegmenter {
         return .speechEnded(utterance)
     }
 
+    /// Frames of silence since the last confirmed speech frame of the utterance in progress
+    /// (nil outside an utterance).
+    public var silentFramesInUtterance: Int? {
+        if case .speaking(let silent) = state { return silent }
+        return nil
+    }
+
+    /// The utterance in progress as it would end now, without ending it: for speculative
+    /// transcription while the stop hangover runs. Its `speechEnd` equals the final
+    /// utterance's when the caller does not speak again. Allocates its samples.
+    public func snapshot() -> Utterance? {
+        guard case .speaking = state, speechFrames > 0 else { return nil }
+        return makeUtterance(endFrame: framesProcessed, reason: .silence)
+    }
+
     /// Ends the stream: returns the utterance in progress, if any, and goes back to silence.
     public func flush() -> SegmenterEvent? {
         defer {

@@ -1,3 +1,4 @@
+import CallAudio
 import CallEngine
 import Logging
 import NIOCore
@@ -6,13 +7,14 @@ import TwilioMediaStreams
 
 /// The engine's ``CallTransport`` over one Twilio media stream.
 ///
-/// `send` only updates a Mutex-protected ``TwilioOutboundPlayback`` (pacer + mark tracker)
-/// and wakes the single writer task, ``runWriter(write:close:)``, which releases frames in
-/// real time (at most the pacer's lead, 100 ms, queued at Twilio), writes `media`, `mark`
-/// and `clear` text frames in order, and closes the socket on `.hangUp`.
+/// `send` converts the engine's PCM16 (any rate) to 8 kHz mu-law frames with an
+/// ``OutboundAudioConverter``, updates a Mutex-protected ``TwilioOutboundPlayback`` (pacer +
+/// mark tracker) and wakes the single writer task, ``runWriter(write:close:)``, which releases
+/// frames in real time (at most the pacer's lead, 100 ms, queued at Twilio), writes `media`,
+/// `mark` and `clear` text frames in order, and closes the socket on `.hangUp`.
 ///
-/// The engine's mark names are mapped to the pacer's chunk ids (one chunk per engine mark),
-/// and Twilio's echoes are mapped back by ``markEchoed(name:)``.
+/// The engine's opaque mark is the chunk id: its number is the Twilio mark's name, so no map
+/// is kept; ``markEchoed(name:)`` turns Twilio's echo back into a played or flushed report.
 public final class TwilioCallTransport: CallTransport {
     private struct Waiter {
         var id: Int
@@ -22,14 +24,15 @@ public final class TwilioCallTransport: CallTransport {
 
     private struct State {
         var playback: TwilioOutboundPlayback
-        var chunk = PlaybackChunkID(turn: 0, chunk: 0)
-        var chunkHasContent = false
-        var markNames: [PlaybackChunkID: String] = [:]
+        var converter: OutboundAudioConverter?
+        var frames: [UInt8] = []
         var immediate: [ByteBuffer] = []
         var hangUpRequested = false
         var closed = false
         var transferTarget: String?
         var waiters: [Waiter] = []
+        /// When the write in progress started (nil: none in progress).
+        var writingSince: Duration?
         var nextWaiterID = 0
     }
 
@@ -55,25 +58,28 @@ public final class TwilioCallTransport: CallTransport {
     /// Queues a command for the writer. Never blocks.
     public func send(_ command: TransportCommand) {
         let now = self.now
+        var failure: AudioError?
         let resumed: [Waiter] = state.withLock { state in
             guard !state.closed, !state.hangUpRequested else { return [] }
             switch command {
-            case .audio(let bytes):
-                guard !bytes.isEmpty else { return [] }
-                state.playback.append(bytes, chunk: state.chunk)
-                state.chunkHasContent = true
-            case .mark(let name):
-                state.playback.finishChunk(state.chunk)
-                state.markNames[state.chunk] = name
-                state.chunk = PlaybackChunkID(turn: state.chunk.turn + 1, chunk: 0)
-                state.chunkHasContent = false
+            case .audio(let audio):
+                do throws(AudioError) {
+                    try Self.convert(audio, state: &state)
+                } catch {
+                    failure = error
+                }
+            case .mark(let mark):
+                do throws(AudioError) {
+                    try Self.finishConverter(state: &state)
+                } catch {
+                    failure = error
+                }
+                state.playback.finishOpenChunk(as: Self.chunk(for: mark))
             case .clear:
                 var messages: [ByteBuffer] = []
                 _ = state.playback.interrupt(now: now) { buffer in messages.append(buffer) }
                 state.immediate.append(contentsOf: messages)
-                // Audio queued after the clear starts a new chunk.
-                state.chunk = PlaybackChunkID(turn: state.chunk.turn + 1, chunk: 0)
-                state.chunkHasContent = false
+                try? state.converter?.reset()
                 return Self.takeSatisfied(&state)
             case .hangUp:
                 state.hangUpRequested = true
@@ -82,11 +88,42 @@ public final class TwilioCallTransport: CallTransport {
             }
             return []
         }
+        if let failure {
+            logger.warning("agent audio could not be converted for Twilio; dropped", metadata: ["error": "\(failure)"])
+        }
         if case .transfer(let target) = command {
             logger.warning("call transfer requested; Media Streams cannot redirect the call, hanging up instead", metadata: ["target": "\(target)"])
         }
         for waiter in resumed { waiter.continuation.resume() }
         wakeUp.yield()
+    }
+
+    /// The Twilio chunk an engine mark closes: its number names the `mark` on the wire.
+    static func chunk(for mark: PlaybackMark) -> PlaybackChunkID {
+        PlaybackChunkID(turn: 0, chunk: Int(clamping: mark.rawValue))
+    }
+
+    /// PCM16 (any rate) to 8 kHz mu-law, appended to the open chunk.
+    private static func convert(_ audio: PCMAudio, state: inout State) throws(AudioError) {
+        guard !audio.samples.isEmpty else { return }
+        if state.converter?.inputRate != audio.sampleRate {
+            try finishConverter(state: &state)
+            state.converter = try OutboundAudioConverter(inputRate: audio.sampleRate)
+        }
+        guard let converter = state.converter else { return }
+        state.frames.removeAll(keepingCapacity: true)
+        try audio.samples.withUnsafeBufferPointer { (samples: UnsafeBufferPointer<Int16>) throws(AudioError) in
+            try converter.process(pcm16: samples) { frame in state.frames.append(contentsOf: frame) }
+        }
+        if !state.frames.isEmpty { state.playback.append(state.frames, chunk: .provisional) }
+    }
+
+    /// The end of a sentence: what the resampler holds, padded to a whole frame.
+    private static func finishConverter(state: inout State) throws(AudioError) {
+        guard let converter = state.converter else { return }
+        state.frames.removeAll(keepingCapacity: true)
+        try converter.finish { frame in state.frames.append(contentsOf: frame) }
+        if !state.frames.isEmpty { state.playback.append(state.frames, chunk: .provisional) }
     }
 
     /// Suspends until less than `duration` of agent audio is queued locally.
@@ -117,23 +154,30 @@ public final class TwilioCallTransport: CallTransport {
 
     // MARK: Inbound side
 
-    /// Classifies a mark Twilio echoed and returns the engine's mark name to acknowledge
-    /// (played or flushed), or nil for a mark this transport never sent.
-    public func markEchoed(name: String) -> String? {
-        state.withLock { state -> String? in
+    /// Classifies a mark Twilio echoed: the engine's played or flushed report, or nil for a
+    /// mark this transport never sent (or one already reported).
+    public func markEchoed(name: String) -> TransportEvent? {
+        state.withLock { state -> TransportEvent? in
             switch state.playback.markEchoed(name: name) {
-            case .played(let chunk), .flushed(let chunk):
-                return state.markNames.removeValue(forKey: chunk)
+            case .played(let chunk):
+                return .markPlayed(PlaybackMark(rawValue: UInt64(clamping: chunk.chunk)))
+            case .flushed(let chunk):
+                return .markFlushed(PlaybackMark(rawValue: UInt64(clamping: chunk.chunk)))
             case .unknown:
                 return nil
             }
         }
     }
 
-    /// Advances the caller-audio clock from an inbound `media.timestamp`.
-    public func observeInboundMedia(timestamp: UInt64) {
-        state.withLock { $0.playback.observeInboundMedia(timestamp: timestamp) }
+    /// Whether a write has been pending for at least `limit`: the peer stopped reading (its
+    /// TCP window is full), so the call cannot be heard any more.
+    public func writeStalled(longerThan limit: Duration) -> Bool {
+        let now = self.now
+        return state.withLock { state in state.writingSince.map { now - $0 >= limit } ?? false }
     }
+
+    /// Whether the transport was closed.
+    public var isClosed: Bool { state.withLock { $0.closed } }
 
     /// The transfer target the engine asked for, if any.
     public var requestedTransferTarget: String? { state.withLock { $0.transferTarget } }
@@ -185,7 +229,10 @@ public final class TwilioCallTransport: CallTransport {
                 for waiter in resumed { waiter.continuation.resume() }
                 switch action {
                 case .write(let buffer):
+                    let started = self.now
+                    state.withLock { $0.writingSince = started }
                     try await write(buffer)
+                    state.withLock { $0.writingSince = nil }
                 case .sleep(let until):
                     try await Task.sleep(until: origin + until, clock: .continuous)
                 case .idle:

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import TwilioMediaStreams
 
-extension TwilioCallBridge {
+extension WorkerCallHandler {
     /// Ends a stream whose `start` failed ``StreamAdmission`` before any call begins (no
     /// greeting, no provider is asked): a warning with `call_sid` and the reason, a refused
     /// call in the statistics, and a result with end reason `unauthorized` (the call ids are

@@ -1,5 +1,6 @@
 import CallAudio
 import Foundation
+import TwilioMediaStreams
 
 /// The Twilio side of a bidirectional Media Stream, without a transport: it produces the
 /// exact messages a Twilio caller sends and models how Twilio plays the server's audio.

@@ -1,0 +1,88 @@
+import CallEngine
+import Foundation
+import Logging
+import TwilioCallAdapter
+import TwilioMediaStreams
+
+/// The worker's side of a Twilio media stream: builds the bot's ``CallConversation`` on
+/// `start`, attaches it to the call slot (so a drain can end it), runs it inside the fleet
+/// registry's tracking, and delivers its result, also when the socket dies.
+struct WorkerCallHandler: TwilioCallHandler {
+    let botID: String
+    let configuration: CallEngineConfiguration
+    let providers: CallProviders
+    let resultSink: any ResultSink
+    let statistics: CallStatistics
+    let registry: CallRegistry
+    let fleet: FleetMembership?
+    let slot: CallRegistry.Slot
+    let streamAdmission: StreamAdmission
+    let logger: Logger
+
+    func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
+        // The stream token of the signed TwiML answer: a replayed or forged `start` ends here.
+        if case .failure(let refusal) = streamAdmission.check(start, botID: botID) {
+            var logger = self.logger
+            logger[metadataKey: "bot_id"] = "\(botID)"
+            logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+            await Self.refuseUnauthorized(start, botID: botID, refusal: refusal, sink: resultSink, statistics: statistics, logger: logger)
+            return nil
+        }
+        let identity = CallIdentity(
+            callID: start.start.callSid,
+            streamID: start.streamSid,
+            botID: botID,
+            accountID: start.start.accountSid,
+            from: start.start.customParameters["From"] ?? start.start.customParameters["from"],
+            to: start.start.customParameters["To"] ?? start.start.customParameters["to"],
+            customParameters: start.start.customParameters
+        )
+        let sink = resultSink
+        let conversation = CallConversation(
+            identity: identity,
+            configuration: configuration,
+            providers: providers,
+            transport: transport,
+            statistics: statistics,
+            checkpoints: { partial in try? await sink.checkpoint(partial) },
+            logger: logger
+        )
+        registry.attach(conversation, to: slot)
+        return conversation
+    }
+
+    func run(_ conversation: CallConversation, start: TwilioStartMessage) async {
+        var logger = self.logger
+        logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+        let result: CallResult
+        if let fleet {
+            let reservationID = fleet.reservationID(in: start.start.customParameters, logger: logger)
+            result = await fleet.tracking(reservationID: reservationID, callSID: start.start.callSid, logger: logger) {
+                await conversation.run()
+            }
+        } else {
+            result = await conversation.run()
+        }
+        await Self.deliver(result, to: resultSink, logger: logger)
+        // The call is over and its result is handed on: the slot is free even while the
+        // socket is still closing.
+        registry.release(slot)
+    }
+
+    func rejected(_ error: TwilioStreamError) {
+        statistics.badMessage(kind: error.label)
+    }
+
+    /// Delivers a result in an unstructured task so a cancelled call still reaches the
+    /// webhook or the spool.
+    static func deliver(_ result: CallResult, to sink: any ResultSink, logger: Logger) async {
+        let task = Task {
+            do {
+                try await sink.deliver(result)
+            } catch {
+                logger.error("post-call result could not be delivered or spooled", metadata: ["error": "\(error)"])
+            }
+        }
+        await task.value
+    }
+}
