@@ -69,7 +69,7 @@ struct HostilePeersProbeTests {
                 if try await connection.closed.value.isEmpty { unanswered += 1 }
             }
             let allClosedAfter = ContinuousClock.now - began
-            call.finish.yield()
+            call.finish()
             #expect(try await call.done.value)
             _ = await harness.sink.waitForResults(1)
             let ready = try await RawHTTP.exchange(port: port, RawHTTP.get("/health/ready", host: "x"))

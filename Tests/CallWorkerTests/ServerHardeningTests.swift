@@ -55,7 +55,16 @@ struct ServerHardeningTests {
     struct HeldCall {
         let greeted: Bool
         let done: Task<Bool, any Error>
-        let finish: AsyncStream<Void>.Continuation
+        let finished: Flag
+
+        /// Lets the caller hang up (it streams silence, like Twilio, until then).
+        func finish() { finished.set() }
+    }
+
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     static func startCall(port: Int, callSid: String) async throws -> HeldCall {
@@ -64,7 +73,7 @@ struct ServerHardeningTests {
             callSid: callSid, accountSid: StreamFlowTests.accountSid, botID: "demo", parameters: ["From": "+15550100"],
             expiresAt: Int64(Date().timeIntervalSince1970) + 60))
         let (started, startedContinuation) = AsyncStream.makeStream(of: Bool.self)
-        let (finish, finishContinuation) = AsyncStream.makeStream(of: Void.self)
+        let finished = Flag()
         let done = Task {
             defer { startedContinuation.finish() }
             let heard = Mutex(false)
@@ -76,14 +85,14 @@ struct ServerHardeningTests {
                 let greeted = try await caller.waitInSilence(seconds: 20) { $0.echoes.count >= 1 }
                 heard.withLock { $0 = greeted }
                 startedContinuation.yield(greeted)
-                for await _ in finish { break }
+                _ = try await caller.play(SyntheticCallerAudio.silence(seconds: 110)) { _ in finished.isSet }
                 caller.stop()
             }
             return heard.withLock { $0 }
         }
         var iterator = started.makeAsyncIterator()
         let greeted = await iterator.next() ?? false
-        return HeldCall(greeted: greeted, done: done, finish: finishContinuation)
+        return HeldCall(greeted: greeted, done: done, finished: finished)
     }
 
     @Test func connectionsAboveTheCapEvictSlowOnesOrAreRefusedWhileSignedCallsAreAdmitted() async throws {
@@ -138,7 +147,7 @@ struct ServerHardeningTests {
             #expect(counters.open == 6)
 
             // Both calls were admitted, heard their greeting and end normally.
-            for call in [callA, callB] { call.finish.yield() }
+            for call in [callA, callB] { call.finish() }
             #expect(try await callA.done.value)
             #expect(try await callB.done.value)
             for connection in busy { connection.release() }
