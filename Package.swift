@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "OpenAIServices", targets: ["OpenAIServices"]),
         .library(name: "CallEngine", targets: ["CallEngine"]),
         .library(name: "TwilioCallAdapter", targets: ["TwilioCallAdapter"]),
+        .library(name: "CallResults", targets: ["CallResults"]),
         .library(name: "CallTesting", targets: ["CallTesting"]),
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
@@ -94,8 +95,6 @@ let package = Package(
             name: "CallEngine",
             dependencies: [
                 "CallAudio", "VoiceActivity", "SpeechServices",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -107,6 +106,19 @@ let package = Package(
                 "CallAudio", "CallEngine", "TwilioMediaStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CallResults",
+            dependencies: [
+                "CallEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSwift
         ),
@@ -144,7 +156,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
-                "CallAudio", "CallEngine", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity",
+                "CallAudio", "CallEngine", "CallResults", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "call-worker",
             dependencies: [
-                "CallWorker", "CallCapacity",
+                "CallWorker", "CallCapacity", "CallResults",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -258,6 +270,20 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "CallResultsTests",
+            dependencies: [
+                "CallResults", "CallEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "CallCapacityTests",
             dependencies: [
                 "CallCapacity",
@@ -269,7 +295,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
-                "CallWorker", "CallEngine", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity",
+                "CallWorker", "CallEngine", "CallResults", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

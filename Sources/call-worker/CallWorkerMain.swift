@@ -1,5 +1,6 @@
 import CallCapacity
 import CallEngine
+import CallResults
 import CallWorker
 import Foundation
 import Logging
@@ -44,22 +45,42 @@ struct CallWorkerMain {
         }
         let (providers, client) = ProviderFactory.openAI(openAI, callSlots: configuration.maximumConcurrentCalls, logger: logger)
 
-        let spool: FileSpoolResultSink
+        // The outbox first: results of calls a crashed worker left unfinished are recovered
+        // (end reason worker_lost) before any call is served, and delivered by redelivery.
+        let outbox: ResultOutbox
         do {
-            spool = try FileSpoolResultSink(directory: URL(fileURLWithPath: configuration.spoolDirectory))
+            outbox = try await ResultOutbox.open(directory: configuration.spoolDirectory, logger: logger)
         } catch {
             fail("SPOOL_DIR \(configuration.spoolDirectory): \(error)")
         }
-        let webhook = configuration.resultWebhookURL.map { WebhookResultSink(url: $0, spool: spool, logger: logger) }
-        let resultSink: any ResultSink = webhook ?? spool
+        if let recordings = configuration.recordingsDirectory {
+            do {
+                try POSIXOutboxFileSystem().prepareDirectory(recordings)
+            } catch {
+                fail("RECORDINGS_DIR \(recordings): \(error)")
+            }
+        }
+        let recovered = await outbox.recoverInterruptedCalls()
+        if !(await outbox.probe()) {
+            logger.error("result spool is not writable; readiness reports it", metadata: ["spool_dir": "\(configuration.spoolDirectory)"])
+        }
+        let webhook = configuration.resultWebhookURL.map { url in
+            WebhookResultSink(configuration: WebhookConfiguration(url: url, secret: configuration.resultWebhookSecret), outbox: outbox, logger: logger)
+        }
+        let resultSink: any ResultSink = webhook ?? outbox
 
         var startup = Logger.Metadata()
         for (key, value) in configuration.startupSummary { startup[key] = "\(value)" }
         startup["bots"] = "\(catalog.bots.keys.sorted().joined(separator: ","))"
+        startup["recovered_results"] = "\(recovered.count)"
         logger.info("call-worker starting", metadata: startup)
         if configuration.security.signatures == .off {
             logger.warning("TWILIO_SIGNATURES=off: Twilio signatures and stream tokens are NOT checked (development only)")
         }
+        logger.info("drain budget", metadata: [
+            "total_s": "\(configuration.drainBudget.total.components.seconds)",
+            "split": "\(configuration.drainBudget)",
+        ])
 
         var fleetServices: [any Service] = []
         var fleet: FleetMembership?
@@ -97,7 +118,7 @@ struct CallWorkerMain {
         // Shut down in reverse order: drain first, then the server, and the registry
         // membership (and its database client) last, once every call has ended.
         var services: [any Service] = fleetServices
-        if let webhook { services.append(RedeliveryService(sink: webhook)) }
+        services.append(ResultMaintenanceService(webhook: webhook, outbox: outbox))
         services.append(application)
         services.append(server.drainService)
         // The TTS pre-warm runs beside the server: calls are served at once (a cold phrase is
@@ -137,12 +158,21 @@ struct PrewarmService: Service {
     }
 }
 
-/// Retries spooled results while the worker runs (webhook configured only).
-struct RedeliveryService: Service {
-    let sink: WebhookResultSink
+/// Redelivers outbox entries as they come due (with a webhook), and probes an outbox marked
+/// unwritable so readiness recovers once the storage does.
+struct ResultMaintenanceService: Service {
+    let webhook: WebhookResultSink?
+    let outbox: ResultOutbox
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await sink.runRedelivery(every: .seconds(60))
+            if let webhook {
+                await webhook.runRedelivery(every: .seconds(5))
+                return
+            }
+            while !Task.isCancelled {
+                if outbox.storageHealth.unwritableReason != nil { await outbox.probe() }
+                do { try await Task.sleep(for: .seconds(5)) } catch { return }
+            }
         }
     }
 }

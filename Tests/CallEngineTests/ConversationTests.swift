@@ -340,8 +340,10 @@ struct ConversationCacheTests {
         #expect(await harness.waitUntilListening())
         await harness.play(CallerAudio.silence(seconds: 1))
         _ = await harness.hangUp()
-        let name = CallIdentity(callID: "CA-test", streamID: "MZ-test", botID: "test-bot").storageName + ".wav"
-        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent(name))))
+        // Named like the call's result (collision-free stem), readable by the owner only.
+        let recording = directory.appendingPathComponent(CallIdentity(callID: "CA-test", streamID: "MZ-test", botID: "test-bot").storageName + ".wav")
+        #expect((try FileManager.default.attributesOfItem(atPath: recording.path)[.posixPermissions] as? Int) == 0o600)
+        let file = try WAVFile(parsing: [UInt8](Data(contentsOf: recording)))
         #expect(file.format == AudioFormat(encoding: .pcm16, sampleRate: 8000, channels: 2))
         let samples = file.pcm16Samples()
         let agent = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }

@@ -62,7 +62,7 @@ struct WorkerFleetProcessTests {
             let worker = try ChildProcess(environment: [
                 "HOST": "127.0.0.1", "PORT": "0", "TWILIO_SIGNATURES": "off",
                 "OPENAI_BASE_URL": wire.baseURL, "OPENAI_API_KEY": "sk-test",
-                "MAX_CONCURRENT_CALLS": "2", "DRAIN_TIMEOUT": "1", "SPOOL_DIR": spool.path,
+                "MAX_CONCURRENT_CALLS": "2", "DRAIN_BUDGET": "5", "SPOOL_DIR": spool.path,
                 "CAPACITY_DATABASE_URL": url, "CAPACITY_SCHEMA": schema,
                 "WORKER_ID": "proc-w1", "WORKER_STREAM_URL": "wss://proc-w1.example.com/ws",
                 "WORKER_LABELS": "region=test", "REGISTRY_TTL": "6",

@@ -117,10 +117,11 @@ struct WorkerFleetTests {
                 #expect(heard)
                 caller.stop()
             }
-            let results = await harness.sink.waitForResults(1)
-            registry.setFailing(false)
-            return results
+            // The result is durable (delivered to the sink) before the release is tried.
+            return await harness.sink.waitForResults(1)
         }
+        // The worker's shutdown waited for the call's end, release attempts included.
+        registry.setFailing(false)
         #expect(results.first?.identity.callID == TestSID.call(7002))
         #expect(results.first?.endReason == .callerHungUp)
         let operations = registry.operations

@@ -28,7 +28,7 @@ public final class WAVStreamWriter {
     /// Creates (or truncates) the file at `path` and writes a provisional header.
     public init(path: String, format: AudioFormat) throws(AudioError) {
         try WAVHeader.validate(format)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .wav(.io(operation: "open", errno: errno)) }
         self.descriptor = fd
         self.format = format

@@ -25,6 +25,8 @@ extension WorkerCallHandler {
         let result = CallResult(
             identity: identity, startedAt: now, endedAt: now, endReason: .unauthorized, transcript: [], lead: [:], turns: [],
             usage: CallUsage(), estimatedCost: 0, errors: ["\(refusal.label): \(refusal)"], providers: [:], phases: [])
-        await deliver(result, to: sink, logger: logger)
+        // Stored and delivered like any result (outbox first); no fleet reservation is touched.
+        await ResultPipeline(sink: sink, fleet: nil, logger: logger).run(
+            identity: identity, reservationID: nil, callSID: identity.callID, call: { result })
     }
 }

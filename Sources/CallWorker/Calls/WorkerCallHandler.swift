@@ -54,35 +54,16 @@ struct WorkerCallHandler: TwilioCallHandler {
     func run(_ conversation: CallConversation, start: TwilioStartMessage) async {
         var logger = self.logger
         logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
-        let result: CallResult
-        if let fleet {
-            let reservationID = fleet.reservationID(in: start.start.customParameters, logger: logger)
-            result = await fleet.tracking(reservationID: reservationID, callSID: start.start.callSid, logger: logger) {
-                await conversation.run()
-            }
-        } else {
-            result = await conversation.run()
-        }
-        await Self.deliver(result, to: resultSink, logger: logger)
-        // The call is over and its result is handed on: the slot is free even while the
-        // socket is still closing.
+        let reservationID = fleet?.reservationID(in: start.start.customParameters, logger: logger)
+        // Durable first, then the registry release, then delivery (see ResultPipeline).
+        await ResultPipeline(sink: resultSink, fleet: fleet, logger: logger)
+            .run(identity: conversation.identity, reservationID: reservationID, callSID: start.start.callSid) { await conversation.run() }
+        // The call is over and its result is durable: the slot is free even while the socket
+        // is still closing.
         registry.release(slot)
     }
 
     func rejected(_ error: TwilioStreamError) {
         statistics.badMessage(kind: error.label)
-    }
-
-    /// Delivers a result in an unstructured task so a cancelled call still reaches the
-    /// webhook or the spool.
-    static func deliver(_ result: CallResult, to sink: any ResultSink, logger: Logger) async {
-        let task = Task {
-            do {
-                try await sink.deliver(result)
-            } catch {
-                logger.error("post-call result could not be delivered or spooled", metadata: ["error": "\(error)"])
-            }
-        }
-        await task.value
     }
 }

@@ -4,8 +4,8 @@ import OpenAIServices
 
 /// Everything the worker reads from its environment, validated at startup.
 ///
-/// Secrets (`OPENAI_API_KEY`, `TWILIO_AUTH_TOKEN`, `CAPACITY_DATABASE_URL`) are kept out of ``logMetadataSummary``
-/// and of `description`.
+/// Secrets (`OPENAI_API_KEY`, `TWILIO_AUTH_TOKEN`, `CAPACITY_DATABASE_URL`, `RESULT_WEBHOOK_SECRET`) are kept
+/// out of ``logMetadataSummary`` and of `description`.
 public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// Listen address (`HOST`, default `0.0.0.0`).
     public var host: String
@@ -17,16 +17,21 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     public var publicHost: String?
     /// OpenAI-compatible providers, when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set.
     public var openAI: OpenAIConfiguration?
-    /// Post-call result webhook (`RESULT_WEBHOOK_URL`); nil spools results only.
+    /// Post-call result webhook (`RESULT_WEBHOOK_URL`); nil spools results only. `https` only,
+    /// unless `RESULT_WEBHOOK_ALLOW_HTTP=1`.
     public var resultWebhookURL: String?
+    /// The HMAC secret signing each webhook (`RESULT_WEBHOOK_SECRET`, header `X-Call-Signature`).
+    /// Required with a webhook (fail closed) unless `RESULT_WEBHOOK_ALLOW_UNSIGNED=1`.
+    public var resultWebhookSecret: String?
     /// Directory for spooled post-call results (`SPOOL_DIR`, default `./spool`).
     public var spoolDirectory: String
     /// Twilio auth token (`TWILIO_AUTH_TOKEN`); required unless `TWILIO_SIGNATURES=off`.
     public var twilioAuthToken: String?
     /// Calls handled at once (`MAX_CONCURRENT_CALLS`, default 1).
     public var maximumConcurrentCalls: Int
-    /// How long active calls may continue after SIGTERM (`DRAIN_TIMEOUT` seconds, default 45).
-    public var drainTimeout: Duration
+    /// The whole drain after SIGTERM (`DRAIN_BUDGET` seconds, default ``defaultDrainBudget``;
+    /// `DRAIN_TIMEOUT` is accepted as an older name), split by ``DrainBudget``.
+    public var drainBudget: DrainBudget
     /// Directory for call recordings (`RECORDINGS_DIR`); nil disables recording.
     public var recordingsDirectory: String?
     /// Path of the bots JSON file (`BOTS_FILE`); nil uses the built-in demo bot.
@@ -58,7 +63,7 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
         spoolDirectory: String = "./spool",
         twilioAuthToken: String? = nil,
         maximumConcurrentCalls: Int = 1,
-        drainTimeout: Duration = .seconds(45),
+        drainBudget: Duration = WorkerConfiguration.defaultDrainBudget,
         recordingsDirectory: String? = nil,
         botsFile: String? = nil,
         fleet: FleetConfiguration? = nil
@@ -71,7 +76,7 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
         self.spoolDirectory = spoolDirectory
         self.twilioAuthToken = twilioAuthToken
         self.maximumConcurrentCalls = maximumConcurrentCalls
-        self.drainTimeout = drainTimeout
+        self.drainBudget = DrainBudget(total: drainBudget)
         self.recordingsDirectory = recordingsDirectory
         self.botsFile = botsFile
         self.fleet = fleet
@@ -109,10 +114,27 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             configuration.publicHost = publicHost
         }
         configuration.resultWebhookURL = try url("RESULT_WEBHOOK_URL", schemes: ["http", "https"])
+        configuration.resultWebhookSecret = value("RESULT_WEBHOOK_SECRET")
+        if let webhook = configuration.resultWebhookURL {
+            if webhook.lowercased().hasPrefix("http:"), value("RESULT_WEBHOOK_ALLOW_HTTP") != "1" {
+                throw .invalidVariable(
+                    name: "RESULT_WEBHOOK_URL",
+                    reason: "http:// sends personal data in clear text; use https:// (or set RESULT_WEBHOOK_ALLOW_HTTP=1 for local development)"
+                )
+            }
+            if configuration.resultWebhookSecret == nil, value("RESULT_WEBHOOK_ALLOW_UNSIGNED") != "1" {
+                throw .invalidVariable(
+                    name: "RESULT_WEBHOOK_SECRET",
+                    reason: "required with RESULT_WEBHOOK_URL: webhooks are signed (X-Call-Signature); set RESULT_WEBHOOK_ALLOW_UNSIGNED=1 to send them unsigned in development"
+                )
+            }
+        }
         configuration.spoolDirectory = value("SPOOL_DIR") ?? "./spool"
         configuration.twilioAuthToken = value("TWILIO_AUTH_TOKEN")
         configuration.maximumConcurrentCalls = try integer("MAX_CONCURRENT_CALLS", default: 1, range: 1...10_000)
-        configuration.drainTimeout = .seconds(try integer("DRAIN_TIMEOUT", default: 45, range: 0...86_400))
+        let defaultBudget = Int(defaultDrainBudget.components.seconds)
+        let budgetName = value("DRAIN_BUDGET") != nil || value("DRAIN_TIMEOUT") == nil ? "DRAIN_BUDGET" : "DRAIN_TIMEOUT"
+        configuration.drainBudget = DrainBudget(total: .seconds(try integer(budgetName, default: defaultBudget, range: 0...86_400)))
         configuration.recordingsDirectory = value("RECORDINGS_DIR")
         configuration.botsFile = value("BOTS_FILE")
 
@@ -182,11 +204,11 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             "port": "\(port)",
             "public_host": publicHost ?? "(from Host header)",
             "providers": openAI.map { "openai-compatible \($0.baseURL) stt=\($0.transcriptionModel) llm=\($0.chatModel) tts=\($0.speechModel)" } ?? "none",
-            "result_webhook": resultWebhookURL.map { _ in "configured" } ?? "none (spool only)",
+            "result_webhook": resultWebhookURL.map { _ in resultWebhookSecret == nil ? "configured (UNSIGNED)" : "configured (signed)" } ?? "none (spool only)",
             "spool_dir": spoolDirectory,
             "twilio_signatures": security.signatures == .off ? "off (TWILIO_SIGNATURES=off)" : (twilioAuthToken == nil ? "enforced, no token: refusing" : "enforced"),
             "max_concurrent_calls": "\(maximumConcurrentCalls)",
-            "drain_timeout_s": "\(drainTimeout.components.seconds)",
+            "drain_budget": drainBudget.description,
             "recordings_dir": recordingsDirectory ?? "none",
             "bots_file": botsFile ?? "(built-in demo bot)",
             "capacity_registry": fleet.map(\.description) ?? "none (runs alone)",

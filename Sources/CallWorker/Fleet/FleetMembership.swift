@@ -28,6 +28,11 @@ public final class FleetMembership: Sendable {
     /// Longest wait for one registry operation; a hung database must not hold a call's end or
     /// the drain.
     public let operationTimeout: Duration
+    /// Longest a call's end waits for the registry (``tracking(reservationID:callSID:logger:during:)``).
+    public let callEndBudget: Duration
+    /// Default ``callEndBudget``: 2 s, so a failing or hung database cannot hold a call's
+    /// result delivery or the drain.
+    public static let defaultCallEndBudget: Duration = .seconds(2)
     private let logger: Logger
     private let drainingInRegistry = Atomic<Bool>(false)
     private let pendingReleases = Mutex<Set<UUID>>([])
@@ -49,18 +54,23 @@ public final class FleetMembership: Sendable {
     ///   - releaseAttempts: Tries for a release at call end before it is left to
     ///     ``retryPendingReleases()``.
     ///   - operationTimeout: Longest wait for one registry operation.
+    ///   - callEndBudget: Longest a call's end waits for the registry (confirmation and
+    ///     release); past it the release goes on in the background and is retried at the
+    ///     next heartbeat if it fails.
     ///   - logger: Logger for registry events.
     public init(
         registry: any CapacityRegistry,
         registration: WorkerRegistration,
         releaseAttempts: Int = 3,
         operationTimeout: Duration = .seconds(5),
+        callEndBudget: Duration = FleetMembership.defaultCallEndBudget,
         logger: Logger
     ) {
         self.registry = registry
         self.registration = registration
         self.releaseAttempts = max(1, releaseAttempts)
         self.operationTimeout = operationTimeout
+        self.callEndBudget = callEndBudget
         var logger = logger
         logger[metadataKey: "worker_id"] = "\(registration.workerID)"
         self.logger = logger
@@ -144,7 +154,9 @@ public final class FleetMembership: Sendable {
     ///
     /// The confirmation runs alongside `body`, so a slow registry never delays the greeting.
     /// The release waits for the confirmation, then runs whatever it answered (releasing an
-    /// expired or unknown reservation is harmless).
+    /// expired or unknown reservation is harmless). The caller waits at most
+    /// ``callEndBudget`` for both after `body` returns; a release still unfinished then goes
+    /// on in the background and is also queued for ``retryPendingReleases()``.
     /// - Parameters:
     ///   - reservationID: The call's reservation; nil runs `body` alone.
     ///   - callSID: The carrier's call id, stored with the reservation.
@@ -159,11 +171,61 @@ public final class FleetMembership: Sendable {
         guard let reservationID else { return await body() }
         var logger = logger
         logger[metadataKey: "reservation_id"] = "\(reservationID)"
-        async let confirmation: Void = confirm(reservationID, callSID: callSID, logger: logger)
+        let confirmation = Task { await self.confirm(reservationID, callSID: callSID, logger: logger) }
         let value = await body()
-        await confirmation
-        await release(reservationID, logger: logger)
+        let release = Task {
+            await confirmation.value
+            await self.release(reservationID, logger: logger)
+        }
+        if await !Self.finishes(release, within: callEndBudget) {
+            pendingReleases.withLock { _ = $0.insert(reservationID) }
+            logger.warning("capacity registry did not answer within the call-end budget; release deferred", metadata: [
+                "budget_ms": "\(callEndBudget.components.seconds * 1000 + callEndBudget.components.attoseconds / 1_000_000_000_000_000)",
+            ])
+        }
         return value
+    }
+
+    /// Whether `task` finished within `limit`. Returns at the limit even if the task ignores
+    /// cancellation (a hung database driver), leaving it running.
+    static func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+        let race = FirstOutcome()
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            race.resolve(false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            race.install(continuation)
+            Task {
+                await task.value
+                race.resolve(true)
+            }
+        }
+    }
+
+    /// The first of two racing outcomes resumes the waiter; the other is ignored.
+    private final class FirstOutcome: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<Bool, Never>?, early: Bool?)>((nil, nil))
+
+        func install(_ continuation: CheckedContinuation<Bool, Never>) {
+            let early = state.withLock { state -> Bool? in
+                if let early = state.early { return early }
+                state.continuation = continuation
+                return nil
+            }
+            if let early { continuation.resume(returning: early) }
+        }
+
+        func resolve(_ value: Bool) {
+            let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                guard state.early == nil else { return nil }
+                state.early = value
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume(returning: value)
+        }
     }
 
     private func confirm(_ reservationID: UUID, callSID: String, logger: Logger) async {

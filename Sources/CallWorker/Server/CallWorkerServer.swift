@@ -1,4 +1,5 @@
 import CallEngine
+import CallResults
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -80,7 +81,7 @@ public struct CallWorkerServer: Sendable {
 
     /// The service that drains calls on graceful shutdown.
     public var drainService: CallDrainService {
-        CallDrainService(registry: registry, drainTimeout: configuration.drainTimeout, fleet: fleet, logger: logger)
+        CallDrainService(registry: registry, budget: configuration.drainBudget, fleet: fleet, logger: logger)
     }
 
     /// Pre-synthesizes every bot's fixed lines (greeting, idle prompt, apology, goodbye) into
@@ -111,6 +112,9 @@ public struct CallWorkerServer: Sendable {
         case .draining: return "draining"
         case .full(let active, let capacity): return "full (\(active)/\(capacity) calls)"
         case .accept: break
+        }
+        if let reason = (resultSink as? any ResultStorageHealthReporting)?.storageHealth.unwritableReason {
+            return "result spool unwritable: \(reason)"
         }
         // An operator's drain in the fleet registry: calls already reserved here still land
         // (they are not refused), but the load balancer should send nothing new.
