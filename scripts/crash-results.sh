@@ -39,7 +39,7 @@ FIXTURE_PID=$!
 espeak-ng -w "$STATE/turn.wav" "I would like to book a table for two, please." 2>/dev/null
 
 start_worker() {
-    env HOST=127.0.0.1 PORT="$WORKER_PORT" OPENAI_BASE_URL="http://127.0.0.1:$OPENAI_PORT/v1" OPENAI_API_KEY=sk-crash \
+    env HOST=127.0.0.1 PORT="$WORKER_PORT" OPENAI_BASE_URL="http://127.0.0.1:$OPENAI_PORT/v1" OPENAI_API_KEY=sk-crash TWILIO_SIGNATURES=off \
         SPOOL_DIR="$STATE/spool" RESULT_WEBHOOK_URL="http://127.0.0.1:$WEBHOOK_PORT/results" RESULT_WEBHOOK_ALLOW_HTTP=1 \
         RESULT_WEBHOOK_SECRET="$SECRET" MAX_CONCURRENT_CALLS=2 DRAIN_BUDGET=10 LOG_LEVEL=info \
         "$BIN/call-worker" >> "$STATE/worker.log" 2>&1 &

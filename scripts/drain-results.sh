@@ -36,7 +36,7 @@ with wave.open(sys.argv[1], "wb") as w:
     w.writeframes(b"".join(struct.pack("<h", random.randint(-40, 40)) for _ in range(8000 * 60)))
 PY
 
-env HOST=127.0.0.1 PORT="$WORKER_PORT" OPENAI_BASE_URL="http://127.0.0.1:$OPENAI_PORT/v1" OPENAI_API_KEY=sk-drain \
+env HOST=127.0.0.1 PORT="$WORKER_PORT" OPENAI_BASE_URL="http://127.0.0.1:$OPENAI_PORT/v1" OPENAI_API_KEY=sk-drain TWILIO_SIGNATURES=off \
     SPOOL_DIR="$STATE/spool" RESULT_WEBHOOK_URL="http://127.0.0.1:$WEBHOOK_PORT/results" RESULT_WEBHOOK_ALLOW_HTTP=1 \
     RESULT_WEBHOOK_SECRET=whsec-drain MAX_CONCURRENT_CALLS="$CALLS" DRAIN_BUDGET="$BUDGET" LOG_LEVEL=info \
     CAPACITY_DATABASE_URL="postgres://fleet@127.0.0.1:$DEAD_PORT/calls?sslmode=disable" WORKER_STREAM_URL="ws://127.0.0.1:$WORKER_PORT/ws" \

@@ -75,8 +75,11 @@ struct CallDemo {
         // of a mid-sentence pause would take the next caller's line. Real STT has no such order.
         bot.speculation.enabled = false
         let sink = ResultBox()
+        // Offline demo: no Twilio account, so signatures are off (as TWILIO_SIGNATURES=off).
+        var workerConfiguration = WorkerConfiguration(host: "127.0.0.1", port: 0)
+        workerConfiguration.security = .development
         let server = CallWorkerServer(
-            configuration: WorkerConfiguration(host: "127.0.0.1", port: 0),
+            configuration: workerConfiguration,
             catalog: BotCatalog(bots: ["demo": bot]),
             providers: providers,
             resultSink: sink,

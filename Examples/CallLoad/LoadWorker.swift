@@ -34,8 +34,11 @@ enum LoadWorker {
         )
         bot.voiceActivity.segmenter.stopHangover = endOfTurnSilence
         bot.idle = IdlePolicy(timeout: .seconds(120))
+        // Local load test: no Twilio account, so signatures are off (as TWILIO_SIGNATURES=off).
+        var workerConfiguration = WorkerConfiguration(host: "127.0.0.1", port: 0, maximumConcurrentCalls: maximumCalls)
+        workerConfiguration.security = .development
         let server = CallWorkerServer(
-            configuration: WorkerConfiguration(host: "127.0.0.1", port: 0, maximumConcurrentCalls: maximumCalls),
+            configuration: workerConfiguration,
             catalog: BotCatalog(bots: ["load": bot]),
             providers: providers,
             resultSink: DiscardingSink(),

@@ -70,10 +70,13 @@ struct CallWorkerMain {
         let resultSink: any ResultSink = webhook ?? outbox
 
         var startup = Logger.Metadata()
-        for (key, value) in configuration.logMetadataSummary { startup[key] = "\(value)" }
+        for (key, value) in configuration.startupSummary { startup[key] = "\(value)" }
         startup["bots"] = "\(catalog.bots.keys.sorted().joined(separator: ","))"
         startup["recovered_results"] = "\(recovered.count)"
         logger.info("call-worker starting", metadata: startup)
+        if configuration.security.signatures == .off {
+            logger.warning("TWILIO_SIGNATURES=off: Twilio signatures and stream tokens are NOT checked (development only)")
+        }
         logger.info("drain budget", metadata: [
             "total_s": "\(configuration.drainBudget.total.components.seconds)",
             "split": "\(configuration.drainBudget)",

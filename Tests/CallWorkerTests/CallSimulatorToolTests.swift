@@ -25,7 +25,7 @@ struct CallSimulatorToolTests {
         harness.llm.enqueue(ScriptedLanguageModel.reply("First answer."))
         let (status, output, results) = try await harness.run { port in
             let simulator = try ChildProcess("call-simulator", arguments: [
-                "--call-sid", "CA5151", "--param", "campaign=spring", "--dtmf", "7", "--wait", "15", "--quiet-ms", "500",
+                "--call-sid", TestSID.call(5151), "--param", "campaign=spring", "--dtmf", "7", "--wait", "15", "--quiet-ms", "500",
                 "--out", agentWAV.path, "ws://127.0.0.1:\(port)/ws/demo", turn.path,
             ])
             let status = await simulator.exitStatus()
@@ -37,7 +37,7 @@ struct CallSimulatorToolTests {
         #expect(latencyLines.allSatisfy { $0.contains("reply played") && $0.contains(" ms ") })
 
         let result = try #require(results.first)
-        #expect(result.identity.callID == "CA5151")
+        #expect(result.identity.callID == TestSID.call(5151))
         #expect(result.identity.customParameters["campaign"] == "spring")
         let callerTexts = result.transcript.compactMap { entry -> String? in
             if case .caller(let turn) = entry { return turn.text }

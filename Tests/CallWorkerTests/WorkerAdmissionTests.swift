@@ -52,7 +52,7 @@ struct WorkerAdmissionTests {
         try await harness.run { port in
             let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
             let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
-            async let first = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA5555") { caller in
+            async let first = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(5555)) { caller in
                 caller.connectedAndStart()
                 try await caller.waitInSilence { $0.echoes.count >= 1 }
                 startedContinuation.yield()
@@ -95,7 +95,14 @@ struct WorkerAdmissionTests {
             let signature = validator.signature(url: "wss://worker.example.com/ws/demo")
             var headers = HTTPFields()
             headers[HTTPField.Name("X-Twilio-Signature")!] = signature
-            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA6666", headers: headers) { caller in
+            // The stream also carries the token a signed TwiML answer would have given it.
+            let streamToken = StreamTokenKey(authToken: token).sign(StreamToken(
+                callSid: TestSID.call(6666), accountSid: "AC" + String(repeating: "0", count: 32), botID: "demo",
+                parameters: ["From": "+15550100"], expiresAt: Int64(Date().timeIntervalSince1970) + 60))
+            _ = try await TwilioWebSocketCaller.call(
+                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(6666), headers: headers,
+                parameters: [StreamToken.parameterName: streamToken]
+            ) { caller in
                 caller.connectedAndStart()
                 let heard1 = try await caller.waitInSilence { $0.echoes.count >= 1 }
                 #expect(heard1)
@@ -104,7 +111,7 @@ struct WorkerAdmissionTests {
             _ = await harness.sink.waitForResults(1)
 
             // The voice webhook: signed form post -> TwiML with the public wss:// URL.
-            let form = "CallSid=CA7777&From=%2B15550100&To=%2B15550199"
+            let form = "AccountSid=\(TestSID.account(1))&CallSid=\(TestSID.call(7777))&From=%2B15550100&To=%2B15550199"
             let parameters = TwilioSignatureValidator.formParameters(urlEncoded: form)
             let webhookSignature = validator.signature(url: "https://worker.example.com/twiml/demo", parameters: parameters)
             let contentType = ("Content-Type", "application/x-www-form-urlencoded")
@@ -113,11 +120,12 @@ struct WorkerAdmissionTests {
             #expect(twiml.status == 200)
             #expect(twiml.body.contains("<Stream url=\"wss://worker.example.com/ws/demo\""))
             #expect(twiml.body.contains("<Connect>"))
+            #expect(twiml.body.contains(#"<Parameter name="stream_token" value="v1."#))
             let rejected = try await HTTP.request(
                 .POST, "http://127.0.0.1:\(port)/twiml/demo", headers: [contentType, ("X-Twilio-Signature", webhookSignature)], body: form + "&Extra=1")
             #expect(rejected.status == 403)
         }
-        #expect(harness.sink.results.map(\.identity.callID) == ["CA6666"])
+        #expect(harness.sink.results.map(\.identity.callID) == [TestSID.call(6666)])
     }
 
     @Test func healthAndMetricsRoutes() async throws {

@@ -15,7 +15,7 @@ struct WorkerCallTests {
         harness.stt.enqueue(ScriptedSpeechToText.transcript("I would like to book a table for two."))
         harness.llm.enqueue(ScriptedLanguageModel.reply("Sure, for what time?"))
         let (simulator, results) = try await harness.run { port in
-            let simulator = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA1111") { caller in
+            let simulator = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(1111)) { caller in
                 caller.connectedAndStart()
                 // The greeting plays and its mark echoes.
                 let heard1 = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
@@ -29,7 +29,7 @@ struct WorkerCallTests {
             return (simulator, await harness.sink.waitForResults(1))
         }
         let result = try #require(results.first)
-        #expect(result.identity.callID == "CA1111")
+        #expect(result.identity.callID == TestSID.call(1111))
         #expect(result.identity.botID == "demo")
         #expect(result.identity.customParameters["From"] == "+15550100")
         #expect(result.endReason == .callerHungUp)
@@ -60,7 +60,7 @@ struct WorkerCallTests {
         let longReply = "We are open every day from nine in the morning. " + String(repeating: "There is much more to say about it. ", count: 8)
         harness.llm.enqueue(ScriptedLanguageModel.reply(longReply), ScriptedLanguageModel.reply("Okay."))
         let (simulator, results) = try await harness.run { port in
-            let simulator = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA2222") { caller in
+            let simulator = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(2222)) { caller in
                 caller.connectedAndStart()
                 try await caller.play(SyntheticCallerAudio.silence(seconds: 0.3))
                 try await caller.play(SyntheticCallerAudio.speech(seconds: 1.2))
@@ -89,7 +89,7 @@ struct WorkerCallTests {
         let harness = WorkerHarness(maximumConcurrentCalls: 2)
         harness.llm.setDefault(ScriptedLanguageModel.reply("Certainly."))
         let results = try await harness.run { port in
-            async let bad = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA3333") { caller in
+            async let bad = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(3333)) { caller in
                 caller.sendRaw(#"{"event":"media","sequenceNumber":"1","media":{"payload":"AAAA"}}"#)  // media before start
                 caller.connectedAndStart()
                 caller.sendRaw("{not json")
@@ -102,7 +102,7 @@ struct WorkerCallTests {
                 #expect(heard5)
                 caller.stop()
             }
-            async let good = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA4444") { caller in
+            async let good = TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(4444)) { caller in
                 caller.connectedAndStart()
                 let heard6 = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
                 #expect(heard6)
@@ -115,10 +115,10 @@ struct WorkerCallTests {
             return await harness.sink.waitForResults(2)
         }
         let byCall = Dictionary(uniqueKeysWithValues: results.map { ($0.identity.callID, $0) })
-        let good = try #require(byCall["CA4444"])
+        let good = try #require(byCall[TestSID.call(4444)])
         #expect(good.endReason == .callerHungUp)
         #expect(good.transcript.contains { if case .agent(let turn) = $0 { turn.playedText == "Certainly." } else { false } })
-        let bad = try #require(byCall["CA3333"])
+        let bad = try #require(byCall[TestSID.call(3333)])
         #expect(bad.endReason == .callerHungUp)
         #expect(harness.server.statistics.document().errors.badMessages >= 5)
     }
@@ -126,7 +126,7 @@ struct WorkerCallTests {
     @Test func resultIsDeliveredWhenTheSocketDiesMidCall() async throws {
         let harness = WorkerHarness()
         let results = try await harness.run { port in
-            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA9999") { caller in
+            _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(9999)) { caller in
                 caller.connectedAndStart()
                 let heard = try await caller.waitInSilence { $0.mediaMessagesReceived > 0 }
                 #expect(heard)
@@ -135,7 +135,7 @@ struct WorkerCallTests {
             return await harness.sink.waitForResults(1)
         }
         let result = try #require(results.first)
-        #expect(result.identity.callID == "CA9999")
+        #expect(result.identity.callID == TestSID.call(9999))
         #expect(result.endReason == .transportError)
         #expect(harness.server.statistics.document().errors.wsDisconnects == 1)
         #expect(harness.server.registry.activeCount == 0)

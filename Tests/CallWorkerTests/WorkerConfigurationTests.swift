@@ -5,24 +5,24 @@ import Testing
 
 @Suite struct WorkerConfigurationTests {
     @Test func defaultsAndValidation() throws {
-        let defaults = try WorkerConfiguration.fromEnvironment([:])
+        let defaults = try WorkerConfiguration.dev([:])
         #expect(defaults.port == 8080)
         #expect(defaults.maximumConcurrentCalls == 1)
         #expect(defaults.drainBudget.total == WorkerConfiguration.defaultDrainBudget)
         #expect(defaults.openAI == nil)
 
         #expect(throws: WorkerConfigurationError.invalidVariable(name: "PORT", reason: "expected an integer in 0...65535, got \"http\"")) {
-            try WorkerConfiguration.fromEnvironment(["PORT": "http"])
+            try WorkerConfiguration.dev(["PORT": "http"])
         }
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["MAX_CONCURRENT_CALLS": "0"]) }
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["RESULT_WEBHOOK_URL": "not a url"]) }
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["PUBLIC_HOST": "https://x/y"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["MAX_CONCURRENT_CALLS": "0"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["RESULT_WEBHOOK_URL": "not a url"]) }
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["PUBLIC_HOST": "https://x/y"]) }
     }
 
     @Test func webhooksAreHTTPSAndSignedUnlessExplicitlyAllowed() throws {
         func rejected(_ environment: [String: String]) -> String? {
             do {
-                _ = try WorkerConfiguration.fromEnvironment(environment)
+                _ = try WorkerConfiguration.dev(environment)
                 return nil
             } catch {
                 if case .invalidVariable(let name, _) = error { return name }
@@ -33,40 +33,40 @@ import Testing
         // http:// is refused unless RESULT_WEBHOOK_ALLOW_HTTP=1 (exactly "1").
         #expect(rejected(secret.merging(["RESULT_WEBHOOK_URL": "http://hooks.example.com/r"]) { $1 }) == "RESULT_WEBHOOK_URL")
         #expect(rejected(secret.merging(["RESULT_WEBHOOK_URL": "HTTP://hooks.example.com/r", "RESULT_WEBHOOK_ALLOW_HTTP": "true"]) { $1 }) == "RESULT_WEBHOOK_URL")
-        let local = try WorkerConfiguration.fromEnvironment(secret.merging(["RESULT_WEBHOOK_URL": "http://127.0.0.1:9/r", "RESULT_WEBHOOK_ALLOW_HTTP": "1"]) { $1 })
+        let local = try WorkerConfiguration.dev(secret.merging(["RESULT_WEBHOOK_URL": "http://127.0.0.1:9/r", "RESULT_WEBHOOK_ALLOW_HTTP": "1"]) { $1 })
         #expect(local.resultWebhookURL == "http://127.0.0.1:9/r")
         // A webhook needs a signing secret (fail closed) unless unsigned is explicitly allowed.
         #expect(rejected(["RESULT_WEBHOOK_URL": "https://hooks.example.com/r"]) == "RESULT_WEBHOOK_SECRET")
-        let unsigned = try WorkerConfiguration.fromEnvironment(["RESULT_WEBHOOK_URL": "https://hooks.example.com/r", "RESULT_WEBHOOK_ALLOW_UNSIGNED": "1"])
+        let unsigned = try WorkerConfiguration.dev(["RESULT_WEBHOOK_URL": "https://hooks.example.com/r", "RESULT_WEBHOOK_ALLOW_UNSIGNED": "1"])
         #expect(unsigned.resultWebhookSecret == nil)
         #expect(unsigned.description.contains("UNSIGNED"))
         // No webhook: no secret needed.
-        #expect(try WorkerConfiguration.fromEnvironment([:]).resultWebhookURL == nil)
+        #expect(try WorkerConfiguration.dev([:]).resultWebhookURL == nil)
     }
 
     @Test func oneDrainBudgetSplitIntoCallsGoodbyeAndForceEnd() throws {
-        let defaults = try WorkerConfiguration.fromEnvironment([:]).drainBudget
+        let defaults = try WorkerConfiguration.dev([:]).drainBudget
         #expect(defaults.total == .seconds(50))
         #expect([defaults.callWait, defaults.goodbye, defaults.forceEnd] == [.seconds(35), .seconds(10), .seconds(5)])
         #expect(defaults.description == "50 s (calls 35 s, goodbye 10 s, force-end 5 s)")
-        let explicit = try WorkerConfiguration.fromEnvironment(["DRAIN_BUDGET": "25"]).drainBudget
+        let explicit = try WorkerConfiguration.dev(["DRAIN_BUDGET": "25"]).drainBudget
         #expect([explicit.callWait, explicit.goodbye, explicit.forceEnd] == [.milliseconds(17_500), .seconds(5), .milliseconds(2_500)])
         // DRAIN_TIMEOUT is the older name; DRAIN_BUDGET wins when both are set.
-        #expect(try WorkerConfiguration.fromEnvironment(["DRAIN_TIMEOUT": "2"]).drainBudget.total == .seconds(2))
-        #expect(try WorkerConfiguration.fromEnvironment(["DRAIN_TIMEOUT": "2", "DRAIN_BUDGET": "30"]).drainBudget.total == .seconds(30))
+        #expect(try WorkerConfiguration.dev(["DRAIN_TIMEOUT": "2"]).drainBudget.total == .seconds(2))
+        #expect(try WorkerConfiguration.dev(["DRAIN_TIMEOUT": "2", "DRAIN_BUDGET": "30"]).drainBudget.total == .seconds(30))
         let tiny = DrainBudget(total: .seconds(2))
         #expect(tiny.callWait + tiny.goodbye + tiny.forceEnd == .seconds(2))
         #expect(tiny.forceEnd == .seconds(1))
-        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["DRAIN_BUDGET": "-1"]) }
-        #expect(try WorkerConfiguration.fromEnvironment([:]).description.contains("drain_budget=50 s"))
+        #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["DRAIN_BUDGET": "-1"]) }
+        #expect(try WorkerConfiguration.dev([:]).description.contains("drain_budget=50 s"))
     }
 
     @Test func fleetRegistrySettingsAreReadAndValidated() throws {
-        let alone = try WorkerConfiguration.fromEnvironment([:])
+        let alone = try WorkerConfiguration.dev([:])
         #expect(alone.fleet == nil)
         #expect(alone.description.contains("capacity_registry=none"))
 
-        let configuration = try WorkerConfiguration.fromEnvironment([
+        let configuration = try WorkerConfiguration.dev([
             "CAPACITY_DATABASE_URL": "postgres://fleet:db-secret@db.internal:5433/calls?sslmode=disable",
             "PUBLIC_HOST": "worker-7.example.com", "MAX_CONCURRENT_CALLS": "4",
             "WORKER_ID": "worker-7", "WORKER_LABELS": "region=eu-west, version=1.4", "REGISTRY_TTL": "9",
@@ -81,14 +81,14 @@ import Testing
         #expect(!configuration.description.contains("db-secret"))
         #expect(configuration.description.contains("worker_id=worker-7"))
 
-        let explicit = try WorkerConfiguration.fromEnvironment([
+        let explicit = try WorkerConfiguration.dev([
             "CAPACITY_DATABASE_URL": "postgres://fleet@db/calls", "WORKER_STREAM_URL": "wss://lb.example.com/ws",
         ])
         #expect(explicit.fleet?.registration.streamURL == "wss://lb.example.com/ws")
 
         func rejected(_ environment: [String: String]) -> String? {
             do {
-                _ = try WorkerConfiguration.fromEnvironment(environment)
+                _ = try WorkerConfiguration.dev(environment)
                 return nil
             } catch {
                 if case .invalidVariable(let name, _) = error { return name }
@@ -107,14 +107,15 @@ import Testing
 
     @Test func secretsNeverAppearInTheSummary() throws {
         let configuration = try WorkerConfiguration.fromEnvironment([
-            "OPENAI_API_KEY": "sk-very-secret", "TWILIO_AUTH_TOKEN": "tw-secret",
+            "OPENAI_API_KEY": "sk-very-secret", "TWILIO_AUTH_TOKEN": "tw-secret", "PUBLIC_HOST": "worker.example.com",
+            "STREAM_TOKEN_SECRET": "stream-secret-0123456789abcdef0123456789",
             "RESULT_WEBHOOK_URL": "https://hooks.example.com/r?token=hook-secret", "OPENAI_CHAT_MODEL": "gpt-test",
             "RESULT_WEBHOOK_SECRET": "whsec-signing-secret",
         ])
         #expect(configuration.openAI?.chatModel == "gpt-test")
         #expect(configuration.resultWebhookSecret == "whsec-signing-secret")
         let text = configuration.description + "\(configuration)"
-        for secret in ["sk-very-secret", "tw-secret", "hook-secret", "whsec-signing-secret"] {
+        for secret in ["sk-very-secret", "tw-secret", "hook-secret", "whsec-signing-secret", "stream-secret-0123456789abcdef0123456789"] {
             #expect(!text.contains(secret))
         }
         #expect(text.contains("twilio_signatures=enforced"))
@@ -164,5 +165,12 @@ import Testing
         let path = root.appendingPathComponent("Examples/bots.json").path
         let catalog = try BotCatalog.load(path: path, recordingDirectory: nil)
         #expect(catalog.configuration(for: "demo")?.greeting != nil)
+    }
+}
+
+extension WorkerConfiguration {
+    /// `fromEnvironment` with `TWILIO_SIGNATURES=off` added (these tests are not about signatures).
+    static func dev(_ environment: [String: String]) throws(WorkerConfigurationError) -> WorkerConfiguration {
+        try fromEnvironment(environment.merging(["TWILIO_SIGNATURES": "off"]) { given, _ in given })
     }
 }

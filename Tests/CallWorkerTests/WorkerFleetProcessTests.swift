@@ -60,7 +60,7 @@ struct WorkerFleetProcessTests {
     private func run(url: String, schema: String, registry: PostgresCapacityRegistry, spool: URL) async throws {
         try await OpenAIWireServer.withRunningServer { wire in
             let worker = try ChildProcess(environment: [
-                "HOST": "127.0.0.1", "PORT": "0",
+                "HOST": "127.0.0.1", "PORT": "0", "TWILIO_SIGNATURES": "off",
                 "OPENAI_BASE_URL": wire.baseURL, "OPENAI_API_KEY": "sk-test",
                 "MAX_CONCURRENT_CALLS": "2", "DRAIN_BUDGET": "5", "SPOOL_DIR": spool.path,
                 "CAPACITY_DATABASE_URL": url, "CAPACITY_SCHEMA": schema,
@@ -85,7 +85,7 @@ struct WorkerFleetProcessTests {
             let (confirmed, confirmedContinuation) = AsyncStream.makeStream(of: Void.self)
             let call = Task {
                 try await TwilioWebSocketCaller.call(
-                    url: "ws://127.0.0.1:\(listening)/ws/demo", callSid: "CA9901",
+                    url: "ws://127.0.0.1:\(listening)/ws/demo", callSid: TestSID.call(9901),
                     parameters: ["reservation_id": reservation.id.uuidString]
                 ) { caller in
                     caller.connectedAndStart()
@@ -116,7 +116,7 @@ struct WorkerFleetProcessTests {
             #expect(try await registry.workers().isEmpty)
             #expect(try await registry.usage().count(for: .client("acme")) == 0)
             let confirmLine = worker.output.first { ChildProcess.field("msg", in: $0) == "reservation confirmed" }
-            #expect(confirmLine.flatMap { ChildProcess.field("call_sid", in: $0) } == "CA9901")
+            #expect(confirmLine.flatMap { ChildProcess.field("call_sid", in: $0) } == TestSID.call(9901))
         }
     }
 }

@@ -34,12 +34,12 @@ struct WorkerFleetTests {
             #expect(reservation.workerID == "w1")
             #expect(reservation.streamURL == "wss://w1.example.com/ws")
             _ = try await TwilioWebSocketCaller.call(
-                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA7001",
+                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(7001),
                 parameters: ["reservation_id": reservation.id.uuidString]
             ) { caller in
                 caller.connectedAndStart()
                 // While the call runs the reservation is an active call on this worker.
-                await registry.waitUntilCompleted("confirm CA7001")
+                await registry.waitUntilCompleted("confirm \(TestSID.call(7001))")
                 #expect(try await registry.workers().first?.active == 1)
                 #expect(try await registry.workers().first?.reserved == 0)
                 #expect(try await registry.usage().count(for: .campaign("spring")) == 1)
@@ -58,11 +58,11 @@ struct WorkerFleetTests {
             #expect(status.used == 0)
             return results
         }
-        #expect(results.first?.identity.callID == "CA7001")
+        #expect(results.first?.identity.callID == TestSID.call(7001))
         #expect(results.first?.endReason == .callerHungUp)
         #expect(results.first?.identity.customParameters["reservation_id"] != nil)
         let operations = registry.operations
-        #expect(operations.contains("confirm CA7001"))
+        #expect(operations.contains("confirm \(TestSID.call(7001))"))
         #expect(operations.filter { $0 == "release" }.count == 1)
         // Shutdown: marked draining first, deregistered last.
         let drain = try #require(operations.firstIndex(of: "drain w1"))
@@ -109,7 +109,7 @@ struct WorkerFleetTests {
             let reservation = try #require(outcome.reservation)
             registry.setFailing(true)
             _ = try await TwilioWebSocketCaller.call(
-                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: "CA7002",
+                url: "ws://127.0.0.1:\(port)/ws/demo", callSid: TestSID.call(7002),
                 parameters: ["reservation_id": reservation.id.uuidString]
             ) { caller in
                 caller.connectedAndStart()
@@ -122,10 +122,10 @@ struct WorkerFleetTests {
         }
         // The worker's shutdown waited for the call's end, release attempts included.
         registry.setFailing(false)
-        #expect(results.first?.identity.callID == "CA7002")
+        #expect(results.first?.identity.callID == TestSID.call(7002))
         #expect(results.first?.endReason == .callerHungUp)
         let operations = registry.operations
-        #expect(operations.contains("confirm CA7002"))
+        #expect(operations.contains("confirm \(TestSID.call(7002))"))
         // Both release attempts were made, then the release was kept for later.
         #expect(operations.filter { $0 == "release" }.count == 2)
         #expect(fleet.pendingReleaseCount == 1)
@@ -137,7 +137,7 @@ struct WorkerFleetTests {
         _ = try await registry.register(fleet.registration)
         let reservation = try #require(try await registry.reserve(ReservationRequest(clientID: "acme")).reservation)
         registry.setFailing(true)
-        await fleet.tracking(reservationID: reservation.id, callSID: "CA7010", logger: Logger(label: "t")) {}
+        await fleet.tracking(reservationID: reservation.id, callSID: TestSID.call(7010), logger: Logger(label: "t")) {}
         #expect(fleet.pendingReleaseCount == 1)
         // The database is still down at the next tick: kept.
         #expect(await fleet.retryPendingReleases() == 1)
@@ -156,7 +156,7 @@ struct WorkerFleetTests {
         let results = try await harness.run { port in
             await fleet.waitUntilRegistered()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (sid, id) in [("CA7003", UUID().uuidString), ("CA7004", "not-a-uuid")] {
+                for (sid, id) in [(TestSID.call(7003), UUID().uuidString), (TestSID.call(7004), "not-a-uuid")] {
                     group.addTask {
                         _ = try await TwilioWebSocketCaller.call(
                             url: "ws://127.0.0.1:\(port)/ws/demo", callSid: sid, parameters: ["reservation_id": id]
@@ -172,12 +172,12 @@ struct WorkerFleetTests {
             }
             return await harness.sink.waitForResults(2)
         }
-        #expect(Set(results.map(\.identity.callID)) == ["CA7003", "CA7004"])
+        #expect(Set(results.map(\.identity.callID)) == [TestSID.call(7003), TestSID.call(7004)])
         #expect(results.allSatisfy { $0.endReason == .callerHungUp })
         let operations = registry.operations
         // The unknown one was tried (and failed), the malformed one never reached the registry.
-        #expect(operations.contains("confirm CA7003"))
-        #expect(!operations.contains("confirm CA7004"))
+        #expect(operations.contains("confirm \(TestSID.call(7003))"))
+        #expect(!operations.contains("confirm \(TestSID.call(7004))"))
     }
 
     @Test func twimlWebhookPassesTheReservationIdToTheStream() async throws {
@@ -187,7 +187,7 @@ struct WorkerFleetTests {
             let response = try await HTTP.request(
                 .POST, "http://127.0.0.1:\(port)/twiml/demo?reservation_id=\(id)",
                 headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                body: "CallSid=CA7005&From=%2B15550100&To=%2B15550199"
+                body: "CallSid=\(TestSID.call(7005))&From=%2B15550100&To=%2B15550199"
             )
             #expect(response.status == 200)
             #expect(response.body.contains(#"<Parameter name="reservation_id" value="\#(id)" />"#))

@@ -15,7 +15,7 @@ struct WorkerProcessTests {
         defer { try? FileManager.default.removeItem(at: spool) }
         try await OpenAIWireServer.withRunningServer { wire in
             let worker = try ChildProcess(environment: [
-                "HOST": "127.0.0.1", "PORT": "0",
+                "HOST": "127.0.0.1", "PORT": "0", "TWILIO_SIGNATURES": "off",
                 "OPENAI_BASE_URL": wire.baseURL, "OPENAI_API_KEY": "sk-test-secret",
                 "MAX_CONCURRENT_CALLS": "2", "DRAIN_BUDGET": "4",
                 "SPOOL_DIR": spool.path,
@@ -28,7 +28,7 @@ struct WorkerProcessTests {
             let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
             let calls = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for sid in ["CA8881", "CA8882"] {
+                    for sid in [TestSID.call(8881), TestSID.call(8882)] {
                         group.addTask {
                             _ = try await TwilioWebSocketCaller.call(url: "ws://127.0.0.1:\(listening)/ws/demo", callSid: sid) { caller in
                                 caller.connectedAndStart()
@@ -71,7 +71,7 @@ struct WorkerProcessTests {
 
             let files = try FileManager.default.contentsOfDirectory(at: spool, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }
             let results = try files.map { try CallResult.decode(Data(contentsOf: $0)) }
-            #expect(Set(results.map(\.identity.callID)) == ["CA8881", "CA8882"])
+            #expect(Set(results.map(\.identity.callID)) == [TestSID.call(8881), TestSID.call(8882)])
             #expect(results.allSatisfy { $0.endReason == .drain })
         }
     }

@@ -5,35 +5,35 @@ import Synchronization
 
 /// Reference messages from protocols.md §1.2 (the `start` example without its trailing comma).
 enum Fixtures {
-    static let sid = "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+    static let sid = "MZ0123456789abcdef0123456789abcdef"
     static let connected = #"{ "event": "connected", "protocol": "Call", "version": "1.0.0" }"#
     static let start = """
         {
           "event": "start",
           "sequenceNumber": "1",
           "start": {
-            "accountSid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
-            "streamSid": "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
-            "callSid": "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            "accountSid": "AC0123456789abcdef0123456789abcdef",
+            "streamSid": "MZ0123456789abcdef0123456789abcdef",
+            "callSid": "CA0123456789abcdef0123456789abcdef",
             "tracks": [ "inbound" ],
             "mediaFormat": { "encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1 },
             "customParameters": { "FirstName": "Jane", "LastName": "Doe", "RemoteParty": "Bob" }
           },
-          "streamSid": "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+          "streamSid": "MZ0123456789abcdef0123456789abcdef"
         }
         """
     static let dtmf = """
-        { "event": "dtmf", "streamSid": "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "sequenceNumber": "5",
+        { "event": "dtmf", "streamSid": "MZ0123456789abcdef0123456789abcdef", "sequenceNumber": "5",
           "dtmf": { "track": "inbound_track", "digit": "1" } }
         """
     static let mark = """
-        { "event": "mark", "sequenceNumber": "4", "streamSid": "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        { "event": "mark", "sequenceNumber": "4", "streamSid": "MZ0123456789abcdef0123456789abcdef",
           "mark": { "name": "my label" } }
         """
     static let stop = """
         { "event": "stop", "sequenceNumber": "5",
-          "stop": { "accountSid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "callSid": "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX" },
-          "streamSid": "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX" }
+          "stop": { "accountSid": "AC0123456789abcdef0123456789abcdef", "callSid": "CA0123456789abcdef0123456789abcdef" },
+          "streamSid": "MZ0123456789abcdef0123456789abcdef" }
         """
 
     /// 160 bytes of varied mu-law.

@@ -24,7 +24,7 @@ struct MessageCodableTests {
             Issue.record("not start"); return
         }
         #expect(s.sequenceNumber == "1")
-        #expect(s.start.callSid == "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")
+        #expect(s.start.callSid == "CA0123456789abcdef0123456789abcdef")
         #expect(s.start.tracks == ["inbound"])
         #expect(s.start.mediaFormat == .twilioDefault)
         #expect(s.start.customParameters == ["FirstName": "Jane", "LastName": "Doe", "RemoteParty": "Bob"])
@@ -42,7 +42,7 @@ struct MessageCodableTests {
         guard case .stop(let st) = try decode(TwilioInboundMessage.self, Fixtures.stop) else {
             Issue.record("not stop"); return
         }
-        #expect(st.stop.callSid == "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")
+        #expect(st.stop.callSid == "CA0123456789abcdef0123456789abcdef")
 
         guard case .media(let me) = try decode(TwilioInboundMessage.self, Fixtures.media(seq: 4, chunk: 2, timestamp: 5)) else {
             Issue.record("not media"); return

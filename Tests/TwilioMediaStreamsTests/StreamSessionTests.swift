@@ -30,7 +30,7 @@ struct StreamSessionTests {
         guard case .connected = h.send(Fixtures.connected) else { Issue.record("connected"); return }
         guard case .started(let start) = h.send(Fixtures.start) else { Issue.record("start"); return }
         #expect(start.start.customParameters["FirstName"] == "Jane")
-        #expect(h.session.state == .started(callSid: "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", streamSid: Fixtures.sid))
+        #expect(h.session.state == .started(callSid: "CA0123456789abcdef0123456789abcdef", streamSid: Fixtures.sid))
         #expect(h.send(Fixtures.media(seq: 2)) == .media(.init(sequenceNumber: 2, chunk: 1, timestamp: 0, track: .inbound, payloadByteCount: 160)))
         #expect(Array(h.payload[0..<160]) == Fixtures.frame)
         #expect(h.send(Fixtures.media(seq: 3)) == .media(.init(sequenceNumber: 3, chunk: 2, timestamp: 20, track: .inbound, payloadByteCount: 160)))
@@ -61,7 +61,7 @@ struct StreamSessionTests {
         #expect(h.session.counters.missingMessages == 3)
         #expect(h.session.counters.errorsByKind == ["duplicate_sequence_number": 1, "out_of_order_sequence_number": 1])
         #expect(h.session.counters.skippedMessages == 2)
-        #expect(h.session.state == .started(callSid: "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", streamSid: Fixtures.sid))
+        #expect(h.session.state == .started(callSid: "CA0123456789abcdef0123456789abcdef", streamSid: Fixtures.sid))
     }
 
     @Test("messages in the wrong state are skipped")
@@ -84,9 +84,9 @@ struct StreamSessionTests {
         let cases: [(String, String)] = [
             ("not json", "malformed_json"),
             (#"{"event":"hangup"}"#, "unknown_event"),
-            (#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0"},"streamSid":"MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}"#, "missing_field"),
-            (#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"%%%%"},"streamSid":"MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}"#, "bad_base64"),
-            (#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":""},"streamSid":"MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}"#, "bad_payload_length"),
+            (#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0"},"streamSid":"MZ0123456789abcdef0123456789abcdef"}"#, "missing_field"),
+            (#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"%%%%"},"streamSid":"MZ0123456789abcdef0123456789abcdef"}"#, "bad_base64"),
+            (#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":""},"streamSid":"MZ0123456789abcdef0123456789abcdef"}"#, "bad_payload_length"),
             (Fixtures.media(seq: 2, payload: [UInt8](repeating: 1, count: 9000)), "bad_payload_length"),
             ("{\"event\":\"media\",\"pad\":\"" + String(repeating: "x", count: 70_000) + "\"}", "message_too_large"),
             (Fixtures.media(seq: 2, sid: "MZother"), "stream_sid_mismatch"),
@@ -103,7 +103,7 @@ struct StreamSessionTests {
         #expect(h.session.counters.skippedMessages == cases.count)
         let warnings = h.logs.all.filter { $0.message == "Rejected Twilio message" }
         #expect(warnings.count == cases.count)
-        #expect(warnings.allSatisfy { $0.metadata["call_sid"] == "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX" && $0.level == .warning })
+        #expect(warnings.allSatisfy { $0.metadata["call_sid"] == "CA0123456789abcdef0123456789abcdef" && $0.level == .warning })
         #expect(Set(warnings.compactMap { $0.metadata["error"]?.description }) == Set(cases.map(\.1)))
     }
 

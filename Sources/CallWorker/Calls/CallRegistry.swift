@@ -62,6 +62,14 @@ public final class CallRegistry: Sendable {
         }
     }
 
+    /// Gives back a reservation that will never be claimed (the upgrade was aborted), so its
+    /// slot is free at once.
+    public func cancelReservation() {
+        state.withLock { state in
+            if !state.reservations.isEmpty { state.reservations.removeLast() }
+        }
+    }
+
     /// Attaches the call's conversation once `start` arrived (so a drain can end it).
     public func attach(_ conversation: CallConversation, to slot: Slot) {
         state.withLock { state in

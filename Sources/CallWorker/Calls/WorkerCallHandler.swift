@@ -16,9 +16,18 @@ struct WorkerCallHandler: TwilioCallHandler {
     let registry: CallRegistry
     let fleet: FleetMembership?
     let slot: CallRegistry.Slot
+    let streamAdmission: StreamAdmission
     let logger: Logger
 
     func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
+        // The stream token of the signed TwiML answer: a replayed or forged `start` ends here.
+        if case .failure(let refusal) = streamAdmission.check(start, botID: botID) {
+            var logger = self.logger
+            logger[metadataKey: "bot_id"] = "\(botID)"
+            logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+            await Self.refuseUnauthorized(start, botID: botID, refusal: refusal, sink: resultSink, statistics: statistics, logger: logger)
+            return nil
+        }
         let identity = CallIdentity(
             callID: start.start.callSid,
             streamID: start.streamSid,

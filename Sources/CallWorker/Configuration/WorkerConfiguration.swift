@@ -11,8 +11,9 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     public var host: String
     /// Listen port (`PORT`, default 8080; 0 picks a free port).
     public var port: Int
-    /// Public host name used in TwiML stream URLs and to rebuild signed URLs (`PUBLIC_HOST`);
-    /// when nil the request's `Host` header is used.
+    /// Public host name (and port, if not the scheme's default) used in TwiML stream URLs and
+    /// to rebuild signed URLs (`PUBLIC_HOST`); required with signatures on. Only with
+    /// `TWILIO_SIGNATURES=off` may it be nil, and then the `Host` header fills the TwiML URL.
     public var publicHost: String?
     /// OpenAI-compatible providers, when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set.
     public var openAI: OpenAIConfiguration?
@@ -24,7 +25,7 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     public var resultWebhookSecret: String?
     /// Directory for spooled post-call results (`SPOOL_DIR`, default `./spool`).
     public var spoolDirectory: String
-    /// Twilio auth token (`TWILIO_AUTH_TOKEN`); when set, signatures are enforced.
+    /// Twilio auth token (`TWILIO_AUTH_TOKEN`); required unless `TWILIO_SIGNATURES=off`.
     public var twilioAuthToken: String?
     /// Calls handled at once (`MAX_CONCURRENT_CALLS`, default 1).
     public var maximumConcurrentCalls: Int
@@ -38,6 +39,14 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// The fleet capacity registry to join (`CAPACITY_DATABASE_URL` and friends, see
     /// ``FleetConfiguration``); nil runs the worker alone.
     public var fleet: FleetConfiguration?
+
+    // MARK: Security (issue 13)
+
+    /// Signatures (fail closed), stream token, trusted proxies, HTTP timeouts and connection
+    /// cap (`TWILIO_SIGNATURES`, `STREAM_TOKEN_*`, `TRUSTED_PROXIES`, `HTTP_*_TIMEOUT`,
+    /// `MAX_CONNECTIONS`); see ``WorkerSecurityConfiguration``. In-process servers without an
+    /// auth token must set ``WorkerSecurityConfiguration/development`` or every signed route refuses.
+    public var security = WorkerSecurityConfiguration()
 
     /// The worker's default total drain budget after SIGTERM: waiting for calls, the goodbye
     /// and the force-end all fit in it. 50 s fits the orchestrator budget of 60 s with a 5 s
@@ -169,6 +178,9 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             configuration.fleet = FleetConfiguration(databaseURL: databaseURL, schema: schema, registration: registration)
         }
 
+        configuration.security = try WorkerSecurityConfiguration.fromEnvironment(
+            environment, twilioAuthToken: configuration.twilioAuthToken, publicHost: configuration.publicHost)
+
         let apiKey = value("OPENAI_API_KEY")
         let baseURL = try url("OPENAI_BASE_URL", schemes: ["http", "https"])
         if apiKey != nil || baseURL != nil {
@@ -194,13 +206,18 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             "providers": openAI.map { "openai-compatible \($0.baseURL) stt=\($0.transcriptionModel) llm=\($0.chatModel) tts=\($0.speechModel)" } ?? "none",
             "result_webhook": resultWebhookURL.map { _ in resultWebhookSecret == nil ? "configured (UNSIGNED)" : "configured (signed)" } ?? "none (spool only)",
             "spool_dir": spoolDirectory,
-            "twilio_signatures": twilioAuthToken == nil ? "not enforced" : "enforced",
+            "twilio_signatures": security.signatures == .off ? "off (TWILIO_SIGNATURES=off)" : (twilioAuthToken == nil ? "enforced, no token: refusing" : "enforced"),
             "max_concurrent_calls": "\(maximumConcurrentCalls)",
             "drain_budget": drainBudget.description,
             "recordings_dir": recordingsDirectory ?? "none",
             "bots_file": botsFile ?? "(built-in demo bot)",
             "capacity_registry": fleet.map(\.description) ?? "none (runs alone)",
         ]
+    }
+
+    /// ``logMetadataSummary`` plus the security settings.
+    public var startupSummary: [String: String] {
+        logMetadataSummary.merging(security.logMetadataSummary) { current, _ in current }
     }
 
     /// A one-line summary without secrets.

@@ -3,6 +3,7 @@ import CallResults
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -41,6 +42,12 @@ public struct CallWorkerServer: Sendable {
     public let logger: Logger
     /// The real status of each refused WebSocket upgrade (see ``RefusedUpgradeResponses``).
     public let refusedUpgrades = RefusedUpgradeResponses()
+    /// Open connections: the cap, header timeouts and their counters.
+    public let connections: ConnectionGuard
+    /// Signatures and the stream token.
+    let authenticator: RequestAuthenticator
+    /// Accepted upgrades whose handler has not claimed its slot yet.
+    let pendingUpgrades = PendingUpgrades()
 
     /// Creates a server.
     public init(
@@ -64,7 +71,13 @@ public struct CallWorkerServer: Sendable {
         self.adapterConfiguration = adapterConfiguration
         self.fleet = fleet
         self.logger = logger
+        self.connections = ConnectionGuard(
+            maximumConnections: configuration.security.maximumConnections, headerTimeout: configuration.security.headerTimeout)
+        self.authenticator = RequestAuthenticator(configuration: configuration)
     }
+
+    /// The `start` check every stream passes before its call begins (stream token).
+    public var streamAdmission: StreamAdmission { authenticator.streamAdmission }
 
     /// The service that drains calls on graceful shutdown.
     public var drainService: CallDrainService {
@@ -126,15 +139,27 @@ public struct CallWorkerServer: Sendable {
         let wsRouter = Router(context: WorkerRequestContext.self)
         addWebSocketRoute(to: wsRouter)
         let refused = refusedUpgrades
+        let connections = self.connections
+        let idle = configuration.security.idleTimeout
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(
+                additionalChannelHandlers: [RefusedUpgradeStatusHandler(responses: refused)],
+                idleTimeout: .nanoseconds(idle.components.seconds * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000)
+            ),
+            ws: .init(maxFrameSize: 1 << 17)
+        )
+        let webSocketResponder = wsRouter.buildResponder()
+        // Every connection gets the connection guard first (cap, slow-header timeout), then
+        // Hummingbird's HTTP/1 + WebSocket upgrade pipeline (idle timeout after a request).
+        let server = HTTPServerBuilder { responder in
+            GuardedServerChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
+                connections: connections
+            )
+        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter,
-                configuration: .init(
-                    http1: .init(additionalChannelHandlers: [RefusedUpgradeStatusHandler(responses: refused)]),
-                    ws: .init(maxFrameSize: 1 << 17)
-                )
-            ),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-worker"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -176,22 +201,20 @@ public struct CallWorkerServer: Sendable {
             let botID = context.parameters.get("botId") ?? ""
             var logger = context.logger
             logger[metadataKey: "bot_id"] = "\(botID)"
-            let body = try await request.body.collect(upTo: 64 * 1024)
+            let body = try await Self.collectBody(request, limit: 64 * 1024, timeout: server.configuration.security.headerTimeout)
             let form = TwilioSignatureValidator.formParameters(urlEncoded: String(buffer: body))
-            if let callSid = form["CallSid"]?.first { logger[metadataKey: "call_sid"] = "\(callSid)" }
+            let callSid = form["CallSid"]?.first
+            if let callSid { logger[metadataKey: "call_sid"] = "\(callSid.prefix(64))" }
             guard server.catalog.configuration(for: botID) != nil else {
                 logger.warning("TwiML webhook for an unknown bot")
                 return Self.json(Self.object(["error": "unknown bot"]), status: .notFound)
             }
-            if let validator = server.signatureValidator {
-                let url = server.signedURL(request: request, webSocket: false)
-                guard validator.isValid(signature: request.headers[Self.signatureHeader], url: url, parameters: form) else {
-                    logger.warning("rejected TwiML webhook: bad or missing X-Twilio-Signature", metadata: ["url": "\(url)"])
-                    return Self.json(Self.object(["error": "invalid signature"]), status: .forbidden)
-                }
+            let signature = server.authenticator.check(
+                request: request, parameters: form, peerAddress: context.channel.remoteAddress?.ipAddress, webSocket: false)
+            if case .refused(let reason, let url) = signature {
+                logger.warning("rejected TwiML webhook", metadata: ["reason": "\(reason)", "url": "\(url ?? "-")"])
+                return Self.json(Self.object(["error": "invalid signature"]), status: .forbidden)
             }
-            let host = server.publicHost(request: request)
-            let streamURL = TwiMLStreamResponse.streamURL(host: host, botId: botID)
             var parameters: [TwiMLStreamResponse.Parameter] = []
             for name in ["From", "To"] {
                 if let value = form[name]?.first { parameters.append(.init(name: name, value: value)) }
@@ -199,8 +222,22 @@ public struct CallWorkerServer: Sendable {
             // A dialler that reserved a slot puts the reservation id on the webhook URL; the
             // stream carries it to `start`, where the worker confirms the reservation.
             if let reservation = request.uri.queryParameters.get(FleetMembership.reservationParameter), !reservation.isEmpty {
-                parameters.append(.init(name: FleetMembership.reservationParameter, value: reservation))
+                parameters.append(.init(name: FleetMembership.reservationParameter, value: String(reservation)))
             }
+            if server.authenticator.isEnforced {
+                // The stream token ties the stream's `start` to this signed webhook.
+                let accountSid = form["AccountSid"]?.first
+                guard let callSid, TwilioSID.isValid(callSid, kind: .call), let accountSid, TwilioSID.isValid(accountSid, kind: .account) else {
+                    logger.warning("rejected TwiML webhook: CallSid or AccountSid missing or malformed")
+                    return Self.json(Self.object(["error": "CallSid and AccountSid required"]), status: .badRequest)
+                }
+                let values = Dictionary(parameters.map { ($0.name, $0.value) }) { first, _ in first }
+                if let token = server.authenticator.streamToken(callSid: callSid, accountSid: accountSid, botID: botID, parameters: values) {
+                    parameters.append(.init(name: StreamToken.parameterName, value: token))
+                }
+            }
+            let host = server.configuration.publicHost ?? request.head.authority ?? "localhost"
+            let streamURL = TwiMLStreamResponse.streamURL(host: host, botId: botID)
             let xml = try TwiMLStreamResponse(streamURL: streamURL, parameters: parameters).xml()
             logger.info("answered voice webhook", metadata: ["stream_url": "\(streamURL)"])
             return Response(status: .ok, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
@@ -209,7 +246,8 @@ public struct CallWorkerServer: Sendable {
         // accepted and, if not, why, with the matching status. Not counted as refused calls.
         router.get("/ws/:botId") { request, context -> Response in
             let botID = context.parameters.get("botId") ?? ""
-            if let refusal = server.upgradeRefusal(request: request, botID: botID, logger: context.logger, record: false) {
+            if let refusal = server.upgradeRefusal(
+                request: request, botID: botID, peerAddress: context.channel.remoteAddress?.ipAddress, logger: context.logger, record: false) {
                 return Self.json(Self.object(["error": refusal.message]), status: refusal.status)
             }
             return Self.json(Self.object(["error": "WebSocket upgrade required"]), status: .upgradeRequired)
@@ -222,7 +260,8 @@ public struct CallWorkerServer: Sendable {
             let botID = context.parameters.get("botId") ?? ""
             // Refused before the upgrade: logged and counted here, answered with the real status
             // by RefusedUpgradeStatusHandler (hummingbird-websocket itself would send a bare 400).
-            if let refusal = server.upgradeRefusal(request: request, botID: botID, logger: context.logger, record: true) {
+            if let refusal = server.upgradeRefusal(
+                request: request, botID: botID, peerAddress: context.channel.remoteAddress?.ipAddress, logger: context.logger, record: true) {
                 server.refuseUpgrade(refusal, channel: context.channel)
                 return .dontUpgrade
             }
@@ -233,10 +272,19 @@ public struct CallWorkerServer: Sendable {
                 server.refuseUpgrade(Refusal(status: .serviceUnavailable, message: decision.reason), channel: context.channel)
                 return .dontUpgrade
             }
+            // A client that aborts the handshake now gives the slot back at once.
+            let registry = server.registry
+            let connections = server.connections
+            server.pendingUpgrades.add(context.channel) {
+                registry.cancelReservation()
+                connections.upgradeAborted()
+            }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let botID = context.requestContext.parameters.get("botId") ?? ""
-            guard let configuration = server.catalog.configuration(for: botID), let slot = server.registry.claim() else {
+            guard server.pendingUpgrades.take(context.requestContext.channel),
+                  let configuration = server.catalog.configuration(for: botID), let slot = server.registry.claim()
+            else {
                 server.statistics.callRefused(reason: "reservation_lost")
                 try await outbound.close(.unknown(1013), reason: "worker unavailable")
                 return
@@ -250,6 +298,7 @@ public struct CallWorkerServer: Sendable {
                 registry: server.registry,
                 fleet: server.fleet,
                 slot: slot,
+                streamAdmission: server.streamAdmission,
                 logger: server.logger
             )
             var logger = server.logger
@@ -276,19 +325,16 @@ public struct CallWorkerServer: Sendable {
 
     /// Checks bot, signature and capacity for a WebSocket upgrade. With `record` (a real upgrade
     /// attempt), refusals are logged and capacity refusals counted.
-    private func upgradeRefusal(request: Request, botID: String, logger: Logger, record: Bool) -> Refusal? {
+    private func upgradeRefusal(request: Request, botID: String, peerAddress: String?, logger: Logger, record: Bool) -> Refusal? {
         var logger = logger
         logger[metadataKey: "bot_id"] = "\(botID)"
         guard catalog.configuration(for: botID) != nil else {
             if record { logger.warning("refused media stream for an unknown bot") }
             return Refusal(status: .notFound, message: "unknown bot")
         }
-        if let validator = signatureValidator {
-            let url = signedURL(request: request, webSocket: true)
-            guard validator.isValid(signature: request.headers[Self.signatureHeader], url: url, parameters: [:]) else {
-                if record { logger.warning("refused media stream: bad or missing X-Twilio-Signature", metadata: ["url": "\(url)"]) }
-                return Refusal(status: .forbidden, message: "invalid signature")
-            }
+        if case .refused(let reason, let url) = authenticator.check(request: request, parameters: [:], peerAddress: peerAddress, webSocket: true) {
+            if record { logger.warning("refused media stream", metadata: ["reason": "\(reason)", "url": "\(url ?? "-")"]) }
+            return Refusal(status: .forbidden, message: "invalid signature")
         }
         let decision = registry.admission()
         guard decision == .accept else {
@@ -303,26 +349,21 @@ public struct CallWorkerServer: Sendable {
 
     // MARK: Helpers
 
-    var signatureValidator: TwilioSignatureValidator? {
-        configuration.twilioAuthToken.map { TwilioSignatureValidator(authToken: $0) }
-    }
-
-    static let signatureHeader = HTTPField.Name("X-Twilio-Signature")!
-    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
-    static let hostHeader = HTTPField.Name("Host")!
-
-    func publicHost(request: Request) -> String {
-        configuration.publicHost ?? request.head.authority ?? request.headers[Self.hostHeader] ?? "localhost"
-    }
-
-    /// The URL Twilio signed: the public host with the request's path and query; `wss` for
-    /// the upgrade (as written in TwiML), `https` for webhooks, unless a proxy says `http`.
-    func signedURL(request: Request, webSocket: Bool) -> String {
-        let forwarded = TwilioSignatureValidator.firstForwardedValue(request.headers[Self.forwardedProto])
-        let insecure = forwarded?.lowercased() == "http" || forwarded?.lowercased() == "ws"
-        let scheme = webSocket ? (insecure ? "ws" : "wss") : (insecure ? "http" : "https")
-        let target = request.uri.description
-        return "\(scheme)://\(publicHost(request: request))\(target.hasPrefix("/") ? target : "/" + target)"
+    /// Collects a request body of at most `limit` bytes within `timeout` (a client trickling
+    /// its body is answered 408 instead of holding the connection).
+    static func collectBody(_ request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await request.body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw HTTPError(.requestTimeout, message: "request body not received in time")
+            }
+            return body
+        }
     }
 
     static func json(_ body: String, status: HTTPResponse.Status = .ok) -> Response {

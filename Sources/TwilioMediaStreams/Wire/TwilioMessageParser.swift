@@ -164,6 +164,7 @@ public struct TwilioMessageParser: Sendable {
         case .start:
             let m = try decode(TwilioStartMessage.self, from: data, decoder: decoder, event: kind)
             try requireDecimal(m.sequenceNumber, event: kind, field: "sequenceNumber")
+            try Self.checkIdentifiers(m)
             return .start(m)
         case .media:
             let m = try decode(TwilioMediaMessage.self, from: data, decoder: decoder, event: kind)
@@ -221,6 +222,21 @@ public struct TwilioMessageParser: Sendable {
         guard let text else { return }
         guard DecimalString.parse(text) != nil else {
             throw .invalidField(event: event, field: field, reason: "not a decimal string")
+        }
+    }
+
+    /// `start` carries the ids a call is known by (logs, results, storage names): each must
+    /// have Twilio's shape, and the stream id must be the same at both levels.
+    static func checkIdentifiers(_ m: TwilioStartMessage) throws(TwilioMessageError) {
+        let checks: [(String, String, TwilioSID.Kind)] = [
+            ("streamSid", m.streamSid, .stream), ("start.streamSid", m.start.streamSid, .stream),
+            ("start.callSid", m.start.callSid, .call), ("start.accountSid", m.start.accountSid, .account),
+        ]
+        for (field, value, kind) in checks where !TwilioSID.isValid(value, kind: kind) {
+            throw .invalidField(event: .start, field: field, reason: "not \(kind.rawValue) followed by 32 hex digits")
+        }
+        guard m.streamSid == m.start.streamSid else {
+            throw .invalidField(event: .start, field: "start.streamSid", reason: "differs from streamSid")
         }
     }
 

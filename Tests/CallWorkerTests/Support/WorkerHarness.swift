@@ -33,6 +33,7 @@ struct WorkerHarness {
         bots: [String: CallEngineConfiguration] = ["demo": WorkerHarness.botConfiguration()],
         prometheus: PrometheusCollectorRegistry? = nil,
         fleet: FleetMembership? = nil,
+        security: WorkerSecurityConfiguration? = nil,
         logger: Logger = Logger(label: "worker-test")
     ) {
         stt = ScriptedSpeechToText()
@@ -43,6 +44,9 @@ struct WorkerHarness {
         configuration.maximumConcurrentCalls = maximumConcurrentCalls
         configuration.twilioAuthToken = twilioAuthToken
         configuration.publicHost = publicHost
+        // Without a token the harness runs as with TWILIO_SIGNATURES=off (the worker refuses
+        // every signed route otherwise: fail closed).
+        configuration.security = security ?? (twilioAuthToken == nil ? .development : WorkerSecurityConfiguration())
         server = CallWorkerServer(
             configuration: configuration,
             catalog: BotCatalog(bots: bots),
