@@ -146,7 +146,9 @@ public struct CallWorkerServer: Sendable {
                 additionalChannelHandlers: [RefusedUpgradeStatusHandler(responses: refused)],
                 idleTimeout: .nanoseconds(idle.components.seconds * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000)
             ),
-            ws: .init(maxFrameSize: 1 << 17)
+            // A peer that ignores our close frame is dropped after 5 s (default 15 s), so an
+            // ended call never holds its handler long.
+            ws: .init(maxFrameSize: 1 << 17, closeTimeout: .seconds(5))
         )
         let webSocketResponder = wsRouter.buildResponder()
         // Every connection gets the connection guard first (cap, slow-header timeout), then
