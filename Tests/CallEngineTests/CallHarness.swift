@@ -23,7 +23,8 @@ final class CallHarness: Sendable {
         tts: ScriptedTextToSpeech = ScriptedTextToSpeech(),
         speechToText: (any SpeechToText)? = nil,
         cache: TTSCache? = nil,
-        codec: CarrierCodec = .muLaw8k
+        codec: CarrierCodec = .muLaw8k,
+        checkpoints: (@Sendable (CallResult) async -> Void)? = nil
     ) {
         carrier = SimulatedCarrier(codec: codec)
         self.stt = stt
@@ -34,7 +35,8 @@ final class CallHarness: Sendable {
             configuration: configuration,
             providers: CallProviders(speechToText: speechToText ?? stt, languageModel: llm, textToSpeech: tts, ttsCache: cache),
             transport: carrier,
-            statistics: statistics
+            statistics: statistics,
+            checkpoints: checkpoints
         )
         let conversation = self.conversation
         run = Task { await conversation.run() }

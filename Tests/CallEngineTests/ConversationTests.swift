@@ -92,6 +92,25 @@ struct ConversationTests {
         #expect(warmup.calls.withLock { $0 } == ["CA-warm"])
     }
 
+    @Test("checkpoints at turn boundaries carry the conversation so far, marked worker_lost, in order")
+    func checkpoints() async throws {
+        let written = Mutex<[CallResult]>([])
+        let harness = CallHarness(checkpoints: { partial in written.withLock { $0.append(partial) } })
+        harness.stt.enqueue(ScriptedSpeechToText.transcript("I would like to book an appointment."))
+        harness.llm.enqueue(ScriptedLanguageModel.reply("Sure. What day works for you?"))
+        await harness.play(CallerAudio.speech(seconds: 1.2))
+        #expect(await harness.waitUntilListening())
+        #expect(await harness.waitInSilence(seconds: 2) { _ in written.withLock { $0.contains { $0.transcript.count >= 2 } } })
+        let result = await harness.hangUp()
+        #expect(result.endReason == .callerHungUp)
+        let partials = written.withLock { $0 }
+        #expect(partials.allSatisfy { $0.endReason == .workerLost })
+        // The newest one holds the caller's turn and the agent's reply once it played.
+        let last = try #require(partials.last)
+        #expect(last.transcript.count == 2)
+        #expect(zip(partials, partials.dropFirst()).allSatisfy { $0.transcript.count <= $1.transcript.count })
+    }
+
     @Test("a multi-turn conversation from caller audio to agent audio")
     func multiTurn() async throws {
         let harness = CallHarness(configuration: CallHarness.configuration(greeting: "Hello, this is Acme."))

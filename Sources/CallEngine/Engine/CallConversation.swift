@@ -44,6 +44,10 @@ public actor CallConversation {
     private var started = false
     private let requests: AsyncStream<TurnRequest>
     private let requestContinuation: AsyncStream<TurnRequest>.Continuation
+    /// Partial results for ``checkpoints``, written in order by one child task of `run()`;
+    /// only the newest waiting one matters.
+    private let partials: AsyncStream<CallResult>
+    private let partialContinuation: AsyncStream<CallResult>.Continuation
 
     /// Creates the engine for one call.
     /// - Parameters:
@@ -92,6 +96,7 @@ public actor CallConversation {
         detector = VoiceActivityDetector(configuration: vad)
         machine = CallStateMachine(configuration: configuration)
         (requests, requestContinuation) = AsyncStream.makeStream(of: TurnRequest.self)
+        (partials, partialContinuation) = AsyncStream.makeStream(of: CallResult.self, bufferingPolicy: .bufferingNewest(1))
         if let directory = configuration.recordingDirectory {
             let path = directory + "/" + identity.storageName + ".wav"
             do {
@@ -115,6 +120,12 @@ public actor CallConversation {
         let requests = self.requests
         await withDiscardingTaskGroup { group in
             group.addTask { await self.tickWallClock() }
+            if let checkpoints {
+                let partials = self.partials
+                group.addTask {
+                    for await partial in partials { await checkpoints(partial) }
+                }
+            }
             if let warmup = providers.warmup, !finished {
                 let context = ProviderCallContext(callSID: identity.callID, logger: logger)
                 group.addTask { await warmup.preconnect(context: context) }
@@ -241,6 +252,7 @@ public actor CallConversation {
                 report(note)
             case .finish:
                 finished = true
+                partialContinuation.finish()
                 for signal in signals.values { signal.fire() }
                 requestContinuation.finish()
                 do {
@@ -254,9 +266,8 @@ public actor CallConversation {
     }
 
     private func checkpoint() {
-        guard let checkpoints, !finished else { return }
-        let partial = currentResult(endReason: .workerLost)
-        Task { await checkpoints(partial) }
+        guard checkpoints != nil, !finished else { return }
+        partialContinuation.yield(currentResult(endReason: .workerLost))
     }
 
     private func report(_ note: CallNote) {

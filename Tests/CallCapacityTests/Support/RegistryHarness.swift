@@ -47,7 +47,7 @@ struct PostgresHarness: RegistryHarness {
 
     var registry: any CapacityRegistry { postgres }
 
-    var short: Duration { .seconds(1) }
+    var short: Duration { .seconds(3) }
 
     /// The database's current time.
     func databaseNow() async throws -> Date {
