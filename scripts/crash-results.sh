@@ -57,7 +57,7 @@ start_worker
 for i in $(seq 1 "$N"); do
     mode=${modes[$(( (i - 1) % 3 ))]}
     set_mode "$mode"
-    sid=$(printf 'CAcrash%04d' "$i")
+    sid=$(printf 'CA0c7a5b%026d' "$i")
     "$BIN/call-simulator" --call-sid "$sid" --wait 8 --quiet-ms 500 --out "$STATE/agent-$i.wav" \
         "ws://127.0.0.1:$WORKER_PORT/ws/demo" "$STATE/turn.wav" > "$STATE/sim-$i.log" 2>&1 &
     sim=$!
@@ -92,7 +92,7 @@ for line in open(os.path.join(state, "worker.log"), errors="replace"):
         entry = json.loads(line)
     except ValueError:
         continue
-    if entry.get("msg") == "call started" and entry.get("call_sid", "").startswith("CAcrash"):
+    if entry.get("msg") == "call started" and entry.get("call_sid", "").startswith("CA0c7a5b"):
         started.add(entry["call_sid"])
 path = os.path.join(state, "deliveries.txt")
 deliveries = [l.split() for l in open(path)] if os.path.exists(path) else []

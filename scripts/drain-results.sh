@@ -49,7 +49,7 @@ done
 
 for i in $(seq 1 "$CALLS"); do
     reservation=$(python3 -c 'import uuid; print(uuid.uuid4())')
-    "$BIN/call-simulator" --call-sid "$(printf 'CAdrain%03d' "$i")" --param "reservation_id=$reservation" --wait 120 \
+    "$BIN/call-simulator" --call-sid "$(printf 'CA0d7a19%026d' "$i")" --param "reservation_id=$reservation" --wait 120 \
         --out "$STATE/agent-$i.wav" "ws://127.0.0.1:$WORKER_PORT/ws/demo" "$STATE/quiet.wav" > "$STATE/sim-$i.log" 2>&1 &
     SIMS+=($!)
 done
@@ -72,7 +72,7 @@ results = {}
 for path in glob.glob(os.path.join(state, "spool", "*.json")):
     r = json.load(open(path))
     results[r["identity"]["callID"]] = r["endReason"]
-durable = sum(1 for c in results if c.startswith("CAdrain"))
+durable = sum(1 for c in results if c.startswith("CA0d7a19"))
 seconds = t1 - t0
 print(f"drain budget:       {budget:.0f} s")
 print(f"exit status:        {status}")

@@ -105,4 +105,11 @@ make_turns() {
 }
 
 # A Twilio-style call id for a check.
-new_call_sid() { printf 'CA%s%s\n' "$1" "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"; }
+# A call SID of Twilio's shape (CA + 32 hex digits, which the worker checks): the tag's bytes in
+# hex first (at most 8 bytes), random hex after, so each check's calls stay recognisable.
+new_call_sid() {
+    local tag random
+    tag="$(printf '%s' "$1" | head -c 8 | od -An -tx1 | tr -d ' \n')"
+    random="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+    printf 'CA%s\n' "$(printf '%s%s' "$tag" "$random" | head -c 32)"
+}
