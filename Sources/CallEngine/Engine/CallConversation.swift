@@ -157,8 +157,10 @@ public actor CallConversation {
             receive(frame)
         case .markPlayed(let mark):
             execute(machine.markPlayed(mark))
-        case .markFlushed(let mark):
-            machine.markFlushed(mark)
+        case .markFlushed:
+            // Nothing to do: the speech that mark closed was settled, with what the caller
+            // heard, when the engine sent the clear.
+            break
         case .dtmf(let digit):
             execute(machine.dtmf(digit))
         case .hangUp:

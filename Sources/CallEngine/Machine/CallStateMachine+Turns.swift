@@ -109,9 +109,6 @@ extension CallStateMachine {
         return actions
     }
 
-    /// The transport flushed `mark` after a clear. Nothing changes: the speech it closed
-    /// was settled (with what the caller heard) when the engine sent the clear.
-    func markFlushed(_ mark: PlaybackMark) {}
 
     private mutating func speechSettled(_ outcome: PlaybackLedger.MarkOutcome, into actions: inout [CallAction]) {
         guard case .speechCompleted(let agent, let hangUp) = outcome else { return }
