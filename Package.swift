@@ -197,9 +197,9 @@ let package = Package(
         .executableTarget(
             name: "CallLoad",
             dependencies: [
-                "CallWorker", "CallTesting", "CallEngine", "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CallTesting", "TwilioMediaStreams",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/CallLoad",

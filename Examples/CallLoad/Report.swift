@@ -1,16 +1,24 @@
 import Foundation
 
-/// The load test's results table.
-struct Report {
-    let options: Options
+/// What one level measured, and the results table.
+struct LevelReport {
+    let calls: Int
+    let turnsPerCall: Int
+    let floorMilliseconds: Double
     let results: [CallMeasurement]
     let wallSeconds: Double
     let workerCPU: Double
-    let simulatorCPU: Double
+    let callersCPU: Double
     let baselineRSS: Int
     let peakRSS: Int
     let rssAtFull: Int
     let peakActive: Int
+    /// Most provider requests in flight at once at provider-fake (nil: not reported).
+    let peakRequestsInFlight: Int?
+    let workerLogLines: Int
+    let workerLogBytes: Int
+    let workerExitStatus: Int32
+    let spoolEntries: Int
 
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
@@ -18,32 +26,56 @@ struct Report {
         return sorted[max(0, min(sorted.count - 1, rank - 1))]
     }
 
-    func print() {
-        let latencies = results.flatMap(\.replyLatencies).sorted()
-        let failed = results.filter { $0.failure != nil }
-        let callMinutes = results.map(\.seconds).reduce(0, +) / 60
-        let late = results.map(\.lateFrames).reduce(0, +)
-        let missing = results.map(\.missingFrames).reduce(0, +)
-        let frames = results.map(\.framesReceived).reduce(0, +)
-        let fixed = FixedLatency.fixedWaitMilliseconds
-        let p50 = Self.percentile(latencies, 50), p95 = Self.percentile(latencies, 95), p99 = Self.percentile(latencies, 99)
-        let memoryCalls = rssAtFull > 0 ? options.calls : max(1, peakActive)
+    var latencies: [Double] { results.flatMap(\.replyLatencies).sorted() }
+    var callMinutes: Double { results.map(\.seconds).reduce(0, +) / 60 }
+    /// Turns that got no reply (a failed call's remaining turns count too).
+    var failedTurns: Int { results.map { max(0, turnsPerCall - $0.replyLatencies.count) }.reduce(0, +) }
+    var lateFrames: Int { results.map(\.lateFrames).reduce(0, +) }
+    var missingFrames: Int { results.map(\.missingFrames).reduce(0, +) }
+    var framesReceived: Int { results.map(\.framesReceived).reduce(0, +) }
+    var cpuPerCallMinute: Double { workerCPU / max(callMinutes, 1e-9) }
+    /// RSS growth per call with every call active (or at the peak of active calls).
+    var megabytesPerCall: Double {
+        let memoryCalls = rssAtFull > 0 ? calls : max(1, peakActive)
         let memoryPeak = rssAtFull > 0 ? rssAtFull : peakRSS
-        let perCall = Double(memoryPeak - baselineRSS) / Double(memoryCalls) / 1_048_576
-        func ms(_ value: Double) -> String { value.isNaN ? "-" : String(format: "%.0f", value) }
+        return Double(memoryPeak - baselineRSS) / Double(memoryCalls) / 1_048_576
+    }
 
-        Swift.print("")
-        Swift.print("| calls | turns | reply p50 / p95 / p99 (ms) | p95 - fixed waits (ms) | late frames / missing 20 ms frames (of received) | failed calls | worker CPU-s per call-minute | worker MB per active call | simulator CPU-s per call-minute |")
-        Swift.print("|---|---|---|---|---|---|---|---|---|")
-        Swift.print("| \(options.calls) | \(latencies.count) | \(ms(p50)) / \(ms(p95)) / \(ms(p99)) | \(ms(p95 - fixed)) | \(late) / \(missing) (of \(frames)) | \(failed.count) | \(String(format: "%.3f", workerCPU / max(callMinutes, 1e-9))) | \(String(format: "%.2f", perCall)) | \(String(format: "%.3f", simulatorCPU / max(callMinutes, 1e-9))) |")
-        Swift.print("")
-        Swift.print(String(format: "wall %.1f s, %.2f call-minutes, worker CPU %.2f s (user+sys of the worker process only), simulator+wire-server CPU %.2f s", wallSeconds, callMinutes, workerCPU, simulatorCPU))
-        Swift.print(String(format: "worker RSS: %.1f MB before the calls, %.1f MB peak (%@), peak concurrently active calls %d",
-                           Double(baselineRSS) / 1_048_576, Double(memoryPeak) / 1_048_576, rssAtFull > 0 ? "all calls active" : "overall", peakActive))
-        Swift.print("fixed waits \(Int(fixed)) ms; reply latency = caller's last speech frame sent -> first agent audio frame received by the caller")
-        for (index, result) in results.enumerated() where result.failure != nil {
-            Swift.print("failed call \(index): \(result.failure ?? "")")
-            if index > 20 { break }
+    static func ms(_ value: Double) -> String { value.isNaN ? "-" : String(format: "%.0f", value) }
+
+    func printDetails() {
+        let failed = results.filter { $0.failure != nil }
+        Swift.print(String(format: "  wall %.1f s, %.2f call-minutes, worker CPU %.2f s, callers CPU %.2f s (this process)", wallSeconds, callMinutes, workerCPU, callersCPU))
+        Swift.print(String(format: "  worker RSS %.1f MB before, %.1f MB peak, %d calls active at most; %d log lines (%.1f kB) during the calls; exit %d after SIGTERM; %d result files left in the spool",
+                           Double(baselineRSS) / 1_048_576, Double(max(peakRSS, rssAtFull)) / 1_048_576, peakActive,
+                           workerLogLines, Double(workerLogBytes) / 1024, workerExitStatus, spoolEntries))
+        let sorted = latencies
+        Swift.print("  reply latency p50/p95/p99 \(Self.ms(Self.percentile(sorted, 50)))/\(Self.ms(Self.percentile(sorted, 95)))/\(Self.ms(Self.percentile(sorted, 99))) ms over \(sorted.count) turns; failed turns \(failedTurns); late frames \(lateFrames) (\(missingFrames) missing of \(framesReceived))")
+        for (index, result) in failed.prefix(10).enumerated() {
+            Swift.print("  failed call \(index): \(result.failure ?? "")")
         }
+    }
+
+    static func printTable(_ rows: [LevelReport]) {
+        guard let first = rows.first else { return }
+        Swift.print("")
+        Swift.print("reply latency = caller's last speech frame sent -> first agent audio frame received; floor \(ms(first.floorMilliseconds)) ms (end-of-turn silence + first token + first sentence + TTS first audio)")
+        Swift.print("")
+        Swift.print("| concurrent calls | " + rows.map { "\($0.calls)" }.joined(separator: " | ") + " |")
+        Swift.print("|---|" + rows.map { _ in "---:" }.joined(separator: "|") + "|")
+        func row(_ title: String, _ value: (LevelReport) -> String) {
+            Swift.print("| \(title) | " + rows.map(value).joined(separator: " | ") + " |")
+        }
+        row("reply latency p50 / p95 / p99 (ms)") { r in
+            let s = r.latencies
+            return "\(ms(percentile(s, 50))) / \(ms(percentile(s, 95))) / \(ms(percentile(s, 99)))"
+        }
+        row("p95 - floor (ms)") { ms(percentile($0.latencies, 95) - $0.floorMilliseconds) }
+        row("failed turns") { "\($0.failedTurns) of \($0.calls * $0.turnsPerCall)" }
+        row("late frames") { "\($0.lateFrames)" }
+        row("worker CPU-s per call-minute") { String(format: "%.3f", $0.cpuPerCallMinute) }
+        row("worker MB per call") { String(format: "%.2f", $0.megabytesPerCall) }
+        row("most provider requests in flight") { $0.peakRequestsInFlight.map(String.init) ?? "-" }
+        row("worker log lines per call") { String(format: "%.0f", Double($0.workerLogLines) / Double(max(1, $0.calls))) }
     }
 }

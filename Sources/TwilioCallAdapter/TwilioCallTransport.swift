@@ -10,7 +10,8 @@ import TwilioMediaStreams
 /// `send` converts the engine's PCM16 (any rate) to 8 kHz mu-law frames with an
 /// ``OutboundAudioConverter``, updates a Mutex-protected ``TwilioOutboundPlayback`` (pacer +
 /// mark tracker) and wakes the single writer task, ``runWriter(write:close:)``, which releases
-/// frames in real time (at most the pacer's lead, 100 ms, queued at Twilio), writes `media`,
+/// frames in real time (``OutboundPacer/Configuration/telephony``: up to 200 ms queued at Twilio,
+/// topped up in bursts of 100 ms), writes `media`,
 /// `mark` and `clear` text frames in order, and closes the socket on `.hangUp`.
 ///
 /// The engine's opaque mark is the chunk id: its number is the Twilio mark's name, so no map
@@ -44,7 +45,7 @@ public final class TwilioCallTransport: CallTransport {
 
     /// Creates the transport for `streamSid` (from `start`).
     /// - Parameter logger: should carry `call_sid`.
-    public init(streamSid: String, pacing: OutboundPacer.Configuration = .init(), logger: Logger) {
+    public init(streamSid: String, pacing: OutboundPacer.Configuration = .telephony, logger: Logger) {
         state = Mutex(State(playback: TwilioOutboundPlayback(streamSid: streamSid, pacing: pacing)))
         (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         origin = .now

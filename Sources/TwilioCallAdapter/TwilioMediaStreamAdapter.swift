@@ -28,7 +28,7 @@ public struct TwilioMediaStreamAdapter: Sendable {
 
         /// Creates a configuration (default: `start` within 5 s, writes done within 5 s).
         public init(
-            session: TwilioStreamSessionConfiguration = .init(), pacing: OutboundPacer.Configuration = .init(),
+            session: TwilioStreamSessionConfiguration = .init(), pacing: OutboundPacer.Configuration = .telephony,
             startTimeout: Duration = .seconds(5), writeTimeout: Duration = .seconds(5)
         ) {
             self.session = session

@@ -64,6 +64,20 @@ struct OpenAIClientWireTests {
         }
     }
 
+    @Test("a {request} placeholder makes every streamed reply a different text (load tests defeat phrase caches)")
+    func numberedReplies() async throws {
+        try await withWireServer { server in
+            server.setDefault(WireBehavior(.chat(.text("Table {request} is free."))), for: .chatCompletions)
+            let client = makeClient(server)
+            var replies: [String] = []
+            for _ in 0..<3 {
+                replies.append(text(of: try await client.chatModel.stream(chatRequest, context: callContext).collect()))
+            }
+            #expect(Set(replies).count == 3)
+            #expect(replies.allSatisfy { $0.hasPrefix("Table ") && $0.hasSuffix(" is free.") && !$0.contains("{request}") })
+        }
+    }
+
     @Test("chat tool-call deltas are assembled into complete calls before finish")
     func chatToolCalls() async throws {
         try await withWireServer { server in

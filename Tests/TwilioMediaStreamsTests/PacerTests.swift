@@ -50,6 +50,28 @@ struct PacerTests {
         #expect(Array(frames.joined().prefix(1000)) == audio)
     }
 
+    @Test("telephony pacing: fills 200 ms, waits until 100 ms are left, then tops up 5 frames in one burst")
+    func refillBursts() {
+        var pacer = OutboundPacer(configuration: .telephony)
+        var sent: [Sent] = []
+        pacer.append([UInt8](repeating: 0x55, count: 160 * 40), chunk: a)
+        #expect(pacer.collect(at: .zero, into: &sent) == .until(.milliseconds(100)))
+        #expect(sent.count == 10)
+        #expect(pacer.lead(at: .zero) == .milliseconds(200))
+        // Woken early (more audio arrived): nothing more until the lead is down to 100 ms.
+        #expect(pacer.collect(at: .milliseconds(60), into: &sent) == .until(.milliseconds(100)))
+        #expect(sent.count == 10)
+        #expect(pacer.collect(at: .milliseconds(100), into: &sent) == .until(.milliseconds(200)))
+        #expect(sent.count == 15)
+        // A late wake-up (40 ms) still tops up to 200 ms: the caller's buffer never ran dry.
+        #expect(pacer.collect(at: .milliseconds(240), into: &sent) == .until(.milliseconds(340)))
+        #expect(sent.count == 22)
+        #expect(pacer.lead(at: .milliseconds(240)) == .milliseconds(200))
+        // The default configuration is frame by frame, as before.
+        #expect(OutboundPacer.Configuration().refillLead == .milliseconds(80))
+        #expect(OutboundPacer.Configuration(maximumLead: .milliseconds(100), refillLead: .seconds(5)).refillLead == .milliseconds(80))
+    }
+
     @Test("random appends: order kept, lead never above 100 ms, marks right after their chunk")
     func randomised() {
         var rng = SplitMix64(state: 7)

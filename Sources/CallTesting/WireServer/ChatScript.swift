@@ -17,6 +17,10 @@ public struct ChatScript: Sendable, Equatable {
     /// Send `data: [DONE]` at the end.
     public var sendsDone: Bool
 
+    /// A text delta may contain this placeholder: the wire server replaces it with the
+    /// request's number, so every reply is a different text (a phrase cache cannot answer it).
+    public static let requestNumberPlaceholder = "{request}"
+
     /// Creates a script.
     public init(
         textDeltas: [String] = [],
@@ -50,14 +54,18 @@ public struct ChatScript: Sendable, Equatable {
     }
 
     /// The `data:` payloads, in order (without the `data: ` prefix), ending with `[DONE]` if enabled.
-    func eventPayloads(model: String, includeUsage: Bool) -> [String] {
+    func eventPayloads(model: String, includeUsage: Bool, requestNumber: Int = 0) -> [String] {
         let head = "{\"id\":\"chatcmpl-wire\",\"object\":\"chat.completion.chunk\",\"created\":1727346173,\"model\":\(JSONText.string(model)),"
         func choice(_ delta: String, finish: String? = nil) -> String {
             let reason = finish.map { JSONText.string($0) } ?? "null"
             return head + "\"choices\":[{\"index\":0,\"delta\":\(delta),\"logprobs\":null,\"finish_reason\":\(reason)}]}"
         }
         var payloads = [choice("{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}")]
-        for delta in textDeltas { payloads.append(choice("{\"content\":\(JSONText.string(delta))}")) }
+        let number = String(requestNumber)
+        for delta in textDeltas {
+            let text = delta.contains(Self.requestNumberPlaceholder) ? delta.replacingOccurrences(of: Self.requestNumberPlaceholder, with: number) : delta
+            payloads.append(choice("{\"content\":\(JSONText.string(text))}"))
+        }
         for (index, call) in toolCalls.enumerated() {
             payloads.append(choice(
                 "{\"tool_calls\":[{\"index\":\(index),\"id\":\(JSONText.string(call.id)),\"type\":\"function\",\"function\":{\"name\":\(JSONText.string(call.name)),\"arguments\":\"\"}}]}"

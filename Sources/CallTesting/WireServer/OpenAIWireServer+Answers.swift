@@ -34,14 +34,14 @@ extension OpenAIWireServer {
         }
     }
 
-    func successParts(endpoint: WireEndpoint, body: WireBehavior.Body, recorded: RecordedRequest) -> (String, [[UInt8]]) {
+    func successParts(endpoint: WireEndpoint, body: WireBehavior.Body, recorded: RecordedRequest, requestNumber: Int) -> (String, [[UInt8]]) {
         switch (endpoint, body) {
         case (_, .rawEvents(let payloads)):
             return ("text/event-stream", payloads.map { Array("data: \($0)\n\n".utf8) })
         case (.chatCompletions, .chat(let script)):
-            return chatParts(script, recorded: recorded)
+            return chatParts(script, recorded: recorded, requestNumber: requestNumber)
         case (.chatCompletions, _):
-            return chatParts(defaults.chat, recorded: recorded)
+            return chatParts(defaults.chat, recorded: recorded, requestNumber: requestNumber)
         case (.speech, .speech(let pcm, let chunkBytes)):
             return ("application/octet-stream", split(pcm, chunkBytes: chunkBytes))
         case (.speech, _):
@@ -58,11 +58,11 @@ extension OpenAIWireServer {
         }
     }
 
-    func chatParts(_ script: ChatScript, recorded: RecordedRequest) -> (String, [[UInt8]]) {
+    func chatParts(_ script: ChatScript, recorded: RecordedRequest, requestNumber: Int) -> (String, [[UInt8]]) {
         let json = recorded.json
         let model = json?["model"] as? String ?? "gpt-4o-mini"
         let includeUsage = (json?["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
-        let payloads = script.eventPayloads(model: model, includeUsage: includeUsage)
+        let payloads = script.eventPayloads(model: model, includeUsage: includeUsage, requestNumber: requestNumber)
         return ("text/event-stream", payloads.map { Array("data: \($0)\n\n".utf8) })
     }
 

@@ -293,7 +293,7 @@ public final class OpenAIWireServer: Sendable {
             let parts = WireParts(prefix: prefix, part: part, count: count)
             return streamedResponse(status: 200, contentType: contentType, parts: parts, behavior: behavior, headers: extraHeaders)
         default:
-            let (contentType, parts) = successParts(endpoint: endpoint, body: behavior.body, recorded: recorded)
+            let (contentType, parts) = successParts(endpoint: endpoint, body: behavior.body, recorded: recorded, requestNumber: requestNumber)
             return streamedResponse(status: 200, contentType: contentType, parts: WireParts(parts), behavior: behavior, headers: extraHeaders)
         }
     }

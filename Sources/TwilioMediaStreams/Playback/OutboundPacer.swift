@@ -28,13 +28,28 @@ public struct OutboundPacer: Sendable {
         public var maximumLead: Duration
         /// The byte used to pad a chunk's last partial frame (mu-law silence).
         public var paddingByte: UInt8
+        /// Once the lead is full, the pacer waits until it has fallen to this before it sends
+        /// again, then tops it up in one burst: `(maximumLead - refillLead) / 20 ms` frames per
+        /// wake-up instead of one. Default: one frame below ``maximumLead`` (a frame every 20 ms).
+        public var refillLead: Duration
 
-        /// Creates a configuration.
-        public init(frameByteCount: Int = 160, maximumLead: Duration = .milliseconds(100), paddingByte: UInt8 = MuLaw.silenceCode) {
+        /// Creates a configuration. `refillLead` is clamped to `0...maximumLead - frame`.
+        public init(
+            frameByteCount: Int = 160, maximumLead: Duration = .milliseconds(100), refillLead: Duration? = nil,
+            paddingByte: UInt8 = MuLaw.silenceCode
+        ) {
             self.frameByteCount = max(8, frameByteCount)
             self.maximumLead = maximumLead
             self.paddingByte = paddingByte
+            let frame = Duration.microseconds(self.frameByteCount * 125)
+            let highest = max(.zero, maximumLead - frame)
+            self.refillLead = min(highest, max(.zero, refillLead ?? highest))
         }
+
+        /// For a live phone call: up to 200 ms queued at Twilio, topped up in bursts of 100 ms
+        /// (5 frames per wake-up and write burst, a tenth of the wake-ups of frame-by-frame
+        /// pacing). A barge-in's `clear` still empties Twilio's buffer at once.
+        public static let telephony = Configuration(maximumLead: .milliseconds(200), refillLead: .milliseconds(100))
 
         /// Playback time of one frame (1 ms per 8 bytes).
         public var frameDuration: Duration { .microseconds(frameByteCount * 125) }
@@ -168,7 +183,7 @@ public struct OutboundPacer: Sendable {
             if available >= frameBytes || (segment.finished && available > 0) {
                 let ahead = lead(at: now)
                 if ahead + frameDuration > configuration.maximumLead {
-                    return .until(queuedUntil + frameDuration - configuration.maximumLead)
+                    return .until(queuedUntil - configuration.refillLead)
                 }
                 queuedUntil = max(queuedUntil, now) + frameDuration
                 let n = min(available, frameBytes)
