@@ -27,9 +27,10 @@ struct AttachAndVoicemailTests {
     }
 
     /// A person who hears the greeting and hangs up when `release` yields.
-    static func hearsGreetingThenHangsUp(_ release: AsyncStream<Void>) -> TwilioFakeBehavior.StreamScript {
+    static func hearsGreetingThenHangsUp(_ release: AsyncStream<Void>, greeted: AsyncStream<Void>.Continuation) -> TwilioFakeBehavior.StreamScript {
         { caller in
             _ = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
+            greeted.yield()
             for await _ in release { break }
             caller.stop()
         }
@@ -38,7 +39,8 @@ struct AttachAndVoicemailTests {
     @Test func attachIsSignedIdempotentAndPlacesTheCallWithItsReservation() async throws {
         try await TwilioFake.withRunningFake { fake in
             let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
-            fake.script("+15558675310", .human(script: Self.hearsGreetingThenHangsUp(release)))
+            let (greetings, greeted) = AsyncStream.makeStream(of: Void.self)
+            fake.script("+15558675310", .human(script: Self.hearsGreetingThenHangsUp(release, greeted: greeted)))
             fake.script("+15550000021", .invalidNumber(code: 21211))
             let harness = Outbound.harness(fake, capacity: 1)
             let reservation = UUID()
@@ -74,7 +76,8 @@ struct AttachAndVoicemailTests {
                 let check6 = try await Self.attach(port: port, body: Self.attachBody(reservation: reservation, to: "+15558675311")).status
                 #expect(check6 == 409)
                 // The call reaches the worker's stream; the worker has 1 slot, so another attach is refused.
-                _ = await fake.wait { $0.first?.streamParameters != nil }
+                // The call is live on the worker (the caller heard the greeting).
+                for await _ in greetings { break }
                 let full = try await Self.attach(port: port, body: Self.attachBody(reservation: UUID()))
                 #expect(full.status == 503)
                 releaseContinuation.yield()
