@@ -134,4 +134,31 @@ struct OutboundCallTests {
             #expect(calls.allSatisfy { !$0.transferred && $0.streamEnd == .closedByWorker })
         }
     }
+
+    @Test func aRESTHangUpDuringTheStreamStopsItAndEndsTheCall() async throws {
+        try await TwilioFake.withRunningFake { fake in
+            let (greetings, greeted) = AsyncStream.makeStream(of: Void.self)
+            fake.script("+15558675310", .human { caller in
+                _ = try await caller.waitInSilence { $0.echoes.count >= 1 && $0.queuedByteCount == 0 }
+                greeted.yield()
+            })
+            let harness = Self.harness(fake)
+            let (sid, results) = try await harness.run { port in
+                fake.route(host: Self.publicHost, toPort: port)
+                let sid = try await Self.placeCall(fake, to: "+15558675310")
+                for await _ in greetings { break }
+                let client = TwilioRESTClient(
+                    credentials: .authToken(accountSID: fake.configuration.accountSID, authToken: fake.configuration.authToken),
+                    configuration: TwilioRESTConfiguration(baseURL: fake.baseURL))
+                let record = try await client.hangUpCall(sid: sid)
+                #expect(record.sid == sid)
+                return (sid, await harness.sink.waitForResults(1))
+            }
+            let call = try #require(await fake.waitUntilEnded(sid))
+            #expect(call.streamEnd == .hungUp && call.status == .completed && !call.transferred)
+            #expect(results.first?.endReason == .callerHungUp)
+            #expect(fake.requests.last?.value("Status") == "completed")
+            #expect(fake.liveCallCount == 0 && fake.maximumLiveCallCount == 1)
+        }
+    }
 }
