@@ -254,7 +254,7 @@ public final class TwilioFake: Sendable {
         return port
     }
 
-    /// Hangs up every live call, waits for their tasks, and stops the server.
+    /// Hangs up every live call, cancels what they still do, and stops the server.
     public func shutdown() async {
         let (tasks, task, group, gates) = state.withLock { state -> ([Task<Void, Never>], Task<Void, any Error>?, ServiceGroup?, [StallGate]) in
             defer {
@@ -266,6 +266,9 @@ public final class TwilioFake: Sendable {
             return (state.callTasks, state.task, state.group, state.calls.values.map(\.streamEnd))
         }
         for gate in gates { gate.releaseAll() }
+        // Calls still running end now: a callback to a server that is already gone is not
+        // waited for.
+        for task in tasks { task.cancel() }
         for task in tasks { await task.value }
         await group?.triggerGracefulShutdown()
         _ = await task?.result

@@ -63,7 +63,7 @@ extension CallWorkerServer {
         do throws(ResultSignatureError) {
             try ResultSignature.verify(header: signature, body: body, secret: secret)
         } catch {
-            throw .unauthorized("\(error)")
+            throw .unauthorized(error == .missingHeader ? "missing \(Self.attachSignatureHeader)" : "\(error)")
         }
         let request = try AttachRequest.parse(body)
         logger[metadataKey: "reservation_id"] = "\(request.reservationID)"
