@@ -93,7 +93,8 @@ struct AttachAndVoicemailTests {
             let create = try #require(fake.requests.first { $0.responseStatus == 201 })
             #expect(create.value("Url") == "https://\(Outbound.publicHost)/twiml/demo?reservation_id=\(reservation.uuidString.lowercased())&lead_id=lead-42")
             #expect(create.values("StatusCallbackEvent") == ["initiated", "ringing", "answered", "completed"])
-            #expect(call.callbacks.allSatisfy { $0.responseStatus == 204 })  // the worker verified each one
+            // The worker verified each callback it received (the last may arrive after it stopped).
+            #expect(call.callbacks.count >= 3 && call.callbacks.prefix(3).allSatisfy { $0.responseStatus == 204 })
             let result = try #require(results.first)
             #expect(result.identity.callID == call.sid)
             #expect(result.identity.customParameters["lead_id"] == "lead-42")

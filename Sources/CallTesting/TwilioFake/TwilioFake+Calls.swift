@@ -159,9 +159,10 @@ extension TwilioFake {
         } ?? 0
         var extra: [(String, String)] = [("CallDuration", "\(seconds)"), ("Duration", "\(max(1, (seconds + 59) / 60))")]
         if let sipResponseCode { extra.append(("SipResponseCode", "\(sipResponseCode)")) }
-        // The final status is visible to waiters only after its callback was posted.
-        await progress(sid, "completed", status: status.rawValue, extra: extra)
+        // Like Twilio: the call resource is final before the callback is posted (a receiver
+        // that is gone does not keep the call alive).
         update(sid) { $0.call.status = status }
+        await progress(sid, "completed", status: status.rawValue, extra: extra)
     }
 
     /// Posts a progress callback when the call asked for `event` (`completed` is sent whenever
@@ -225,7 +226,7 @@ extension TwilioFake {
         request.headers.add(name: "User-Agent", value: "TwilioProxy/1.1")
         request.body = .bytes(ByteBuffer(string: TwilioFormEncoder.encode(fields.map { (name: $0.0, value: $0.1) })))
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(3))
             let body = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), String(buffer: body))
         } catch {
