@@ -173,4 +173,44 @@ struct AttachAndVoicemailTests {
             }
         }
     }
+
+    @Test(arguments: [BotCallOptions.Voicemail.Policy.leave, .hangup])
+    func anAsyncMachineResultDuringTheCallLeavesTheMessageOrHangsUp(policy: BotCallOptions.Voicemail.Policy) async throws {
+        try await TwilioFake.withRunningFake { fake in
+            fake.script("+15558675310", .machine(.machineEndBeep))
+            let options = BotCallOptions(voicemail: .init(message: Self.voicemail, policy: policy))
+            let harness = Outbound.harness(fake, options: ["demo": options])
+            let (sid, results) = try await harness.run { port in
+                fake.route(host: Outbound.publicHost, toPort: port)
+                let client = TwilioRESTClient(
+                    credentials: .authToken(accountSID: fake.configuration.accountSID, authToken: fake.configuration.authToken),
+                    configuration: TwilioRESTConfiguration(baseURL: fake.baseURL))
+                // Async detection: the call connects at once; the result reaches /twilio/status
+                // while the greeting plays.
+                let sid = try await client.createCall(TwilioCreateCallRequest(
+                    to: "+15558675310", from: "+15017122661", instructions: .url("https://\(Outbound.publicHost)/twiml/demo"),
+                    machineDetection: .detectMessageEnd, asyncAMD: true,
+                    asyncAMDStatusCallback: "https://\(Outbound.publicHost)/twilio/status")).sid
+                return (sid, await harness.sink.waitForResults(1))
+            }
+            // The worker answered the AMD callback (204) and the call ended.
+            let calls = await fake.wait { calls in
+                calls.contains { $0.sid == sid && $0.isEnded && $0.callbacks.contains { $0.callStatus == nil && $0.answeredBy == "machine_end_beep" && $0.responseStatus == 204 } }
+            }
+            let call = try #require(calls.first { $0.sid == sid })
+            #expect(call.streamParameters?["AnsweredBy"] == nil)
+            let result = try #require(results.first)
+            #expect(result.answeredBy == "machine_end_beep")
+            #expect(result.endReason == .agentEnded)
+            switch policy {
+            case .leave:
+                // Redirected to Twilio's <Say> with the message, then hung up.
+                #expect(call.streamEnd == .redirected && call.said == [Self.voicemail])
+                #expect(result.voicemailLeft == true)
+            case .hangup:
+                #expect(call.streamEnd == .closedByWorker && call.said.isEmpty)
+                #expect(result.voicemailLeft == false)
+            }
+        }
+    }
 }

@@ -97,12 +97,16 @@ struct TwilioRESTErrorTests {
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(stalled?.isRetryable == true)
 
-        // Nothing listens on port 1: the connection is refused (AHC retries until the deadline).
+        // Nothing listens on port 1: the connection is refused. AHC retries connecting until the
+        // deadline, so a loaded machine may report the deadline first; both are retryable.
         do throws(TwilioRESTError) {
             _ = try await Self.client(port: 1, timeout: .seconds(1)).createCall(Self.create)
             Issue.record("a closed port answered")
         } catch {
-            guard case .transport = error else { Issue.record("got \(error)"); return }
+            switch error {
+            case .transport, .timeout: #expect(error.isRetryable)
+            default: Issue.record("got \(error)")
+            }
         }
     }
 

@@ -34,13 +34,6 @@ extension TwilioFake {
             live.answeredAt = .now
         }
         await progress(sid, "answered", answeredBy: syncAnsweredBy)
-        if asyncAMD, let answeredBy, let url = form["AsyncAmdStatusCallback"]?.first {
-            let status = await post(url, fields: [
-                ("AccountSid", configuration.accountSID), ("AnsweredBy", answeredBy.rawValue), ("CallSid", sid),
-                ("MachineDetectionDuration", "2100"),
-            ], sid: sid)
-            update(sid) { $0.call.callbacks.append(.init(callStatus: nil, answeredBy: answeredBy.rawValue, sequenceNumber: nil, responseStatus: status)) }
-        }
 
         var verbs: [FakeTwiMLVerb] = []
         if let twiml = form["Twiml"]?.first, form["Url"]?.first == nil {
@@ -52,8 +45,27 @@ extension TwilioFake {
         } else if let url = form["Url"]?.first {
             verbs = await fetchTwiML(url: url, method: form["Method"]?.first ?? "POST", sid: sid, answeredBy: syncAnsweredBy) ?? []
         }
+        let asyncResult = asyncAMD ? answeredBy : nil
+        let streams = verbs.contains { if case .stream = $0 { true } else { false } }
+        // Async detection reports while the call runs: on a media stream once the agent's
+        // first audio arrived (detection needs the greeting), otherwise before the TwiML runs.
+        if let asyncResult, !streams { await postMachineDetection(sid, asyncResult) }
+        update(sid) { $0.pendingMachineDetection = streams ? asyncResult : nil }
         await execute(sid, verbs: verbs, behavior: behavior)
         await finish(sid, .completed)
+    }
+
+    /// Posts the async AMD result (`AsyncAmdStatusCallback`), once.
+    func postMachineDetection(_ sid: String, _ answeredBy: TwilioAnsweredBy) async {
+        guard let url = update(sid, { live -> String? in
+            live.pendingMachineDetection = nil
+            return live.form["AsyncAmdStatusCallback"]?.first
+        }) ?? nil else { return }
+        let status = await post(url, fields: [
+            ("AccountSid", configuration.accountSID), ("AnsweredBy", answeredBy.rawValue), ("CallSid", sid),
+            ("MachineDetectionDuration", "2100"),
+        ], sid: sid)
+        update(sid) { $0.call.callbacks.append(.init(callStatus: nil, answeredBy: answeredBy.rawValue, sequenceNumber: nil, responseStatus: status)) }
     }
 
     /// Runs TwiML verbs until the document ends, a `<Dial>` hands the call on, or a hang-up.
@@ -104,11 +116,23 @@ extension TwilioFake {
         headers[HTTPField.Name("X-Twilio-Signature")!] = signer.signature(url: url)
         let maximum = configuration.maximumCallDuration
         do {
-            let final = try await TwilioWebSocketCaller.call(url: localURL(url), configuration: simulatorConfiguration, headers: headers, logger: logger) {
-                [self] caller in
+            let firstAudio = StallGate()
+            let final = try await TwilioWebSocketCaller.call(
+                url: localURL(url), configuration: simulatorConfiguration, headers: headers, logger: logger,
+                observer: { _, carriedAudio, _ in if carriedAudio { firstAudio.releaseAll() } }
+            ) { [self] caller in
                 update(sid) { $0.caller = caller }
                 caller.connectedAndStart()
                 await withTaskGroup(of: Void.self) { group in
+                    if let pending = self.state.withLock({ $0.calls[sid]?.pendingMachineDetection }) {
+                        // Outside the stream's tasks: the receiver may end the stream (redirect)
+                        // before it answers this callback.
+                        let report = Task {
+                            await firstAudio.wait()
+                            if !gate.isReleased { await self.postMachineDetection(sid, pending) }
+                        }
+                        self.state.withLock { $0.callTasks.append(report) }
+                    }
                     group.addTask {
                         try? await behavior.script?(caller)
                         _ = try? await caller.waitInSilence(seconds: maximum.fakeSeconds) { _ in false }

@@ -70,6 +70,7 @@ public final class TwilioFake: Sendable {
         var hangUpRequested = false
         var sequence = 0
         var answeredAt: ContinuousClock.Instant?
+        var pendingMachineDetection: TwilioAnsweredBy?
     }
 
     struct State {

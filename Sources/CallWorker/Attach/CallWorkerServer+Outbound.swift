@@ -48,6 +48,10 @@ extension CallWorkerServer {
                 return Self.json(Self.object(["error": "\(error)"]), status: forbidden ? .forbidden : .badRequest)
             }
             logger[metadataKey: "call_sid"] = "\(event.callSID)"
+            if event.isMachineDetectionResult, let answeredBy = event.answeredBy,
+               let call = server.machineResults.received(event.callSID, answeredBy: answeredBy) {
+                await call.machineDetected(answeredBy)
+            }
             logger.info("twilio call status", metadata: [
                 "status": "\(event.callStatus?.rawValue ?? "-")", "answered_by": "\(event.answeredBy?.rawValue ?? "-")",
                 "sequence": "\(event.sequenceNumber.map(String.init) ?? "-")",

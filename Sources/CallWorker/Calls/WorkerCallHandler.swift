@@ -25,6 +25,8 @@ struct WorkerCallHandler: TwilioCallHandler {
     var callControl: (any TwilioCallControl)?
     /// Transfer and answering-machine state of this stream's call.
     let outbound = OutboundCallState()
+    /// Asynchronous answering-machine results by call SID (from `POST /twilio/status`).
+    var machineResults: MachineDetectionResults?
 
     func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
         // The stream token of the signed TwiML answer: a replayed or forged `start` ends here.
@@ -45,7 +47,7 @@ struct WorkerCallHandler: TwilioCallHandler {
             customParameters: start.start.customParameters
         )
         let sink = resultSink
-        let answeredBy = start.start.customParameters["AnsweredBy"]
+        let answeredBy = start.start.customParameters["AnsweredBy"] ?? machineResults?.take(start.start.callSid)?.rawValue
         let action = options.machineAction(answeredBy: TwilioAnsweredBy(twilioValue: answeredBy))
         var configuration = self.configuration
         if case .leaveMessage(let message) = action {
@@ -75,6 +77,10 @@ struct WorkerCallHandler: TwilioCallHandler {
             logger: logger
         )
         registry.attach(conversation, to: slot)
+        var callLogger = logger
+        callLogger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+        outbound.attach(conversation: conversation, callSid: start.start.callSid, options: options, control: callControl, logger: callLogger)
+        machineResults?.register(start.start.callSid, outbound)
         return conversation
     }
 
@@ -87,6 +93,7 @@ struct WorkerCallHandler: TwilioCallHandler {
             .run(identity: conversation.identity, reservationID: reservationID, callSID: start.start.callSid) { [outbound] in
                 await outbound.run(conversation)
             }
+        machineResults?.unregister(start.start.callSid)
         // The call is over and its result is durable: the slot is free even while the socket
         // is still closing.
         registry.release(slot)

@@ -53,6 +53,8 @@ public struct CallWorkerServer: Sendable {
     public let twilio: TwilioRESTClient?
     /// Calls placed by `/attach`, by reservation id (idempotency).
     let attachments = AttachLedger()
+    /// Asynchronous answering-machine results by call SID.
+    let machineResults = MachineDetectionResults()
 
     /// Creates a server.
     public init(
@@ -315,7 +317,8 @@ public struct CallWorkerServer: Sendable {
                 streamAdmission: server.streamAdmission,
                 logger: server.logger,
                 options: server.catalog.callOptions(for: botID),
-                callControl: server.twilio.map(TwilioRESTCallControl.init)
+                callControl: server.twilio.map(TwilioRESTCallControl.init),
+                machineResults: server.machineResults
             )
             var logger = server.logger
             logger[metadataKey: "bot_id"] = "\(botID)"
