@@ -45,7 +45,7 @@ import TwilioMediaStreams
         #expect(throws: TwiMLError.invalidSIPURI) { try TwiMLVoiceResponse([.dial(.init(target: .sip("+1555")))]).xml() }
         #expect(throws: TwiMLError.emptyDialTarget) { try TwiMLVoiceResponse([.dial(.init(target: .number(" ")))]).xml() }
         let stream = TwiMLStreamResponse(streamURL: "wss://w.example/ws/bot", parameters: [.init(name: "lead_id", value: "a\"<b>")])
-        #expect(try TwiMLVoiceResponse([.connectStream(stream), .hangUp]).xml()
+        #expect(try TwiMLVoiceResponse.mediaStream(url: stream.streamURL, parameters: stream.parameters).xml()
             == #"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://w.example/ws/bot"><Parameter name="lead_id" value="a&quot;&lt;b&gt;" /></Stream></Connect><Hangup /></Response>"#)
     }
 

@@ -64,7 +64,7 @@ public final class TwilioCallbackReceiver: Sendable {
             let body = String(buffer: try await request.body.collect(upTo: 128 * 1024))
             let url = publicBaseURL + request.uri.description
             do throws(TwilioCallbackError) {
-                let event = try verifier.event(url: url, signature: request.headers[HTTPField.Name("X-Twilio-Signature")!], body: body)
+                let event = try verifier.event(url: url, signature: request.headers[TwilioFake.signatureField], body: body)
                 record(event)
                 return Response(status: .noContent)
             } catch {

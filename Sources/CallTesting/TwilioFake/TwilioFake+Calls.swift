@@ -113,7 +113,7 @@ extension TwilioFake {
         let simulatorConfiguration = TwilioCallerSimulator.Configuration(
             accountSid: configuration.accountSID, callSid: sid, streamSid: streamSid, customParameters: parameters, recordsPlayedAudio: true)
         var headers = HTTPFields()
-        headers[HTTPField.Name("X-Twilio-Signature")!] = signer.signature(url: url)
+        headers[TwilioFake.signatureField] = signer.signature(url: url)
         let maximum = configuration.maximumCallDuration
         do {
             let firstAudio = StallGate()

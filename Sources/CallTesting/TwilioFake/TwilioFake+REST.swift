@@ -29,7 +29,7 @@ extension TwilioFake {
         if let retryAfter = limited {
             record.responseStatus = 429
             var response = Self.error(code: 20429, message: "Too Many Requests", status: .tooManyRequests)
-            if let retryAfter { response.headers[HTTPField.Name("Retry-After")!] = retryAfter }
+            if let retryAfter { response.headers[.retryAfter] = retryAfter }
             return response
         }
         guard let callFile else {

@@ -91,6 +91,9 @@ public final class TwilioFake: Sendable {
         var callTasks: [Task<Void, Never>] = []
     }
 
+    /// `X-Twilio-Signature` (a valid field name; the initializer only fails for invalid ones).
+    static let signatureField = HTTPField.Name("X-Twilio-Signature") ?? .authorization
+
     /// The configuration.
     public let configuration: Configuration
     let state = Mutex(State())

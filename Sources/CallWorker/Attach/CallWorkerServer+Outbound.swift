@@ -12,7 +12,7 @@ extension CallWorkerServer {
     /// `X-Attach-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>." + body>` (the scheme of
     /// ``ResultSignature``, keyed with `ATTACH_SECRET`).
     public static let attachSignatureHeader = "X-Attach-Signature"
-    static let attachSignatureField = HTTPField.Name("X-Attach-Signature")!
+    static let attachSignatureField = HTTPField.Name("X-Attach-Signature") ?? .authorization
 
     /// `POST /attach` (place a reserved call) and `POST /twilio/status` (signed status callbacks
     /// of the calls it placed).

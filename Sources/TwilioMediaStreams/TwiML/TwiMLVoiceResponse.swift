@@ -72,6 +72,13 @@ public struct TwiMLVoiceResponse: Sendable, Hashable {
         return TwiMLVoiceResponse(verbs)
     }
 
+    /// An outbound call's answer: `<Connect><Stream url>` with `parameters` (for example the
+    /// reservation id and the lead id), then `<Hangup />`, so the call ends when the worker
+    /// closes the stream instead of running on.
+    public static func mediaStream(url: String, parameters: [TwiMLStreamResponse.Parameter]) -> TwiMLVoiceResponse {
+        TwiMLVoiceResponse([.connectStream(TwiMLStreamResponse(streamURL: url, parameters: parameters)), .hangUp])
+    }
+
     /// A voicemail drop or a polite end: optional line, then `<Hangup />`.
     public static func hangUp(say line: String? = nil) -> TwiMLVoiceResponse {
         var verbs: [Verb] = []
