@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "CallResults", targets: ["CallResults"]),
         .library(name: "CallTesting", targets: ["CallTesting"]),
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
+        .library(name: "TwilioREST", targets: ["TwilioREST"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
         .executable(name: "call-worker", targets: ["call-worker"]),
         .executable(name: "call-demo", targets: ["CallDemo"]),
@@ -110,6 +111,17 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "TwilioREST",
+            dependencies: [
+                "TwilioMediaStreams", "SpeechServices",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "CallResults",
             dependencies: [
                 "CallEngine",
@@ -125,9 +137,10 @@ let package = Package(
         .target(
             name: "CallTesting",
             dependencies: [
-                "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
+                "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioREST",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,7 +169,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
-                "CallAudio", "CallEngine", "CallResults", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity",
+                "CallAudio", "CallEngine", "CallResults", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity", "TwilioREST",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -295,7 +308,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
-                "CallWorker", "CallEngine", "CallResults", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity",
+                "CallWorker", "CallEngine", "CallResults", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity", "TwilioREST",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -315,6 +328,17 @@ let package = Package(
                 "TwilioCallAdapter", "CallEngine", "CallTesting", "CallAudio", "TwilioMediaStreams", "SpeechServices",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "TwilioRESTTests",
+            dependencies: [
+                "TwilioREST", "CallTesting", "TwilioMediaStreams",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),

@@ -31,10 +31,19 @@ public final class TwilioCallTransport: CallTransport {
         var hangUpRequested = false
         var closed = false
         var transferTarget: String?
+        var transferPlan: TwilioTransferPlan?
+        var transfer = TransferProgress.none
+        var outcomeWaiters: [CheckedContinuation<TwilioTransferOutcome?, Never>] = []
         var waiters: [Waiter] = []
         /// When the write in progress started (nil: none in progress).
         var writingSince: Duration?
         var nextWaiterID = 0
+    }
+
+    private enum TransferProgress {
+        case none
+        case redirecting
+        case done(TwilioTransferOutcome)
     }
 
     private let state: Mutex<State>
@@ -93,7 +102,12 @@ public final class TwilioCallTransport: CallTransport {
             logger.warning("agent audio could not be converted for Twilio; dropped", metadata: ["error": "\(failure)"])
         }
         if case .transfer(let target) = command {
-            logger.warning("call transfer requested; Media Streams cannot redirect the call, hanging up instead", metadata: ["target": "\(target)"])
+            let planned = state.withLock { $0.transferPlan != nil }
+            if planned {
+                logger.info("call transfer requested; redirecting after the agent's line", metadata: ["target": "\(target.prefix(64))"])
+            } else {
+                logger.warning("call transfer requested but no call control is configured; hanging up", metadata: ["target": "\(target.prefix(64))"])
+            }
         }
         for waiter in resumed { waiter.continuation.resume() }
         wakeUp.yield()
@@ -183,14 +197,89 @@ public final class TwilioCallTransport: CallTransport {
     /// The transfer target the engine asked for, if any.
     public var requestedTransferTarget: String? { state.withLock { $0.transferTarget } }
 
+    /// Lets `transfer_call` redirect the live call (instead of hanging up): after the agent's
+    /// line has played, the writer asks `plan` for the route and redirects the call with its
+    /// TwiML before it closes the stream. Call before the conversation runs.
+    public func enableTransfer(_ plan: TwilioTransferPlan) {
+        state.withLock { $0.transferPlan = plan }
+    }
+
+    /// What became of the engine's transfer: nil when none was requested; otherwise waits
+    /// until the redirect was attempted (or the stream closed first).
+    public func transferOutcome() async -> TwilioTransferOutcome? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> TwilioTransferOutcome?? in
+                guard state.transferTarget != nil else { return .some(nil) }
+                switch state.transfer {
+                case .done(let outcome): return .some(outcome)
+                case .redirecting: break
+                case .none:
+                    if state.closed || state.transferPlan == nil {
+                        let outcome = Self.unplannedOutcome(state)
+                        state.transfer = .done(outcome)
+                        return .some(outcome)
+                    }
+                }
+                state.outcomeWaiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    private static func unplannedOutcome(_ state: State) -> TwilioTransferOutcome {
+        .failed(destination: nil, error: state.transferPlan == nil ? .notConfigured : .streamClosed)
+    }
+
+    private func settleTransfer(_ outcome: TwilioTransferOutcome) {
+        let waiters = state.withLock { state -> [CheckedContinuation<TwilioTransferOutcome?, Never>] in
+            state.transfer = .done(outcome)
+            defer { state.outcomeWaiters.removeAll() }
+            return state.outcomeWaiters
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
+    }
+
+    /// The redirect of a requested transfer, if one is due (run by the writer before it closes).
+    private func performTransfer() async {
+        let pending = state.withLock { state -> (TwilioTransferPlan, String)? in
+            guard let target = state.transferTarget, let plan = state.transferPlan, case .none = state.transfer else { return nil }
+            state.transfer = .redirecting
+            return (plan, target)
+        }
+        guard let pending else { return }
+        let (plan, target) = pending
+        guard let route = plan.route(target) else {
+            let error = TwilioTransferError.noRoute(requestedTarget: target)
+            logger.warning("call transfer refused; hanging up", metadata: ["error": "\(error)"])
+            return settleTransfer(.failed(destination: nil, error: error))
+        }
+        do {
+            try await plan.control.redirect(callSid: plan.callSid, twiml: route.twiml)
+            logger.info("call transferred", metadata: ["destination": "\(route.destination)"])
+            settleTransfer(.transferred(destination: route.destination))
+        } catch {
+            let failure = TwilioTransferError.redirectFailed(String(String(describing: error).prefix(300)))
+            logger.error("call transfer failed; hanging up", metadata: ["destination": "\(route.destination)", "error": "\(failure)"])
+            settleTransfer(.failed(destination: route.destination, error: failure))
+        }
+    }
+
     /// Stops the writer and releases every backlog waiter (the socket is gone).
     public func close() {
-        let waiters = state.withLock { state -> [Waiter] in
+        let (waiters, outcome, outcomeWaiters) = state.withLock { state -> ([Waiter], TwilioTransferOutcome?, [CheckedContinuation<TwilioTransferOutcome?, Never>]) in
             state.closed = true
             defer { state.waiters.removeAll() }
-            return state.waiters
+            // A transfer still waiting for the writer will never be sent (a redirect in flight
+            // settles itself).
+            guard state.transferTarget != nil, case .none = state.transfer else { return (state.waiters, nil, []) }
+            let outcome = Self.unplannedOutcome(state)
+            state.transfer = .done(outcome)
+            defer { state.outcomeWaiters.removeAll() }
+            return (state.waiters, outcome, state.outcomeWaiters)
         }
         for waiter in waiters { waiter.continuation.resume() }
+        if let outcome { for waiter in outcomeWaiters { waiter.resume(returning: outcome) } }
         wakeUp.yield()
         wakeUp.finish()
     }
@@ -239,8 +328,13 @@ public final class TwilioCallTransport: CallTransport {
                 case .idle:
                     guard await iterator.next() != nil else { return }
                 case .hangUp:
-                    logger.info("closing the media stream (agent hung up)")
-                    try await close()
+                    // A transfer redirects the live call first: closing the stream before the
+                    // redirect would end the call (nothing follows `<Connect>`).
+                    await performTransfer()
+                    if !isClosed {
+                        logger.info("closing the media stream (agent hung up)")
+                        try await close()
+                    }
                     self.close()
                     return
                 case .stop:

@@ -28,6 +28,12 @@ public struct CallResult: Sendable, Hashable, Codable {
     public var phases: [PhaseMachine.Transition]
     /// A transfer target, when the call was transferred.
     public var transferTarget: String?
+    /// Who answered an outbound call, as answering-machine detection reported it (Twilio's
+    /// `AnsweredBy`: `human`, `machine_end_beep`, …); nil when detection did not run.
+    public var answeredBy: String?
+    /// For a machine answer: true when the bot's voicemail message was left, false when the
+    /// bot hung up instead; nil for other calls.
+    public var voicemailLeft: Bool?
 
     /// Call duration.
     public var duration: TimeInterval { endedAt.timeIntervalSince(startedAt) }

@@ -11,16 +11,20 @@ public struct BotCatalog: Sendable {
 
     /// Engine configurations by bot id.
     public let bots: [String: CallEngineConfiguration]
+    /// Telephony options (transfer, voicemail) by bot id; a bot without an entry has none.
+    public let options: [String: BotCallOptions]
 
     /// Creates a catalog from ready configurations (for tests and embedding).
-    public init(bots: [String: CallEngineConfiguration]) {
+    public init(bots: [String: CallEngineConfiguration], options: [String: BotCallOptions] = [:]) {
         self.bots = bots
+        self.options = options
     }
 
     /// Builds a catalog from definitions, checking ids and every field.
     public init(definitions: [BotDefinition], recordingDirectory: String?) throws(WorkerConfigurationError) {
         guard !definitions.isEmpty else { throw .invalidBot(id: "", reason: "the file defines no bots") }
         var bots: [String: CallEngineConfiguration] = [:]
+        var options: [String: BotCallOptions] = [:]
         for definition in definitions {
             let id = definition.id
             guard !id.isEmpty, id.count <= 64,
@@ -30,8 +34,10 @@ public struct BotCatalog: Sendable {
             }
             guard bots[id] == nil else { throw .invalidBot(id: id, reason: "duplicate id") }
             bots[id] = try definition.engineConfiguration(recordingDirectory: recordingDirectory)
+            options[id] = try definition.callOptions()
         }
         self.bots = bots
+        self.options = options
     }
 
     /// Loads and validates a bots JSON file.
@@ -72,6 +78,9 @@ public struct BotCatalog: Sendable {
 
     /// The configuration for `id`, if the bot exists.
     public func configuration(for id: String) -> CallEngineConfiguration? { bots[id] }
+
+    /// The telephony options for `id` (empty when none are set).
+    public func callOptions(for id: String) -> BotCallOptions { options[id] ?? BotCallOptions() }
 
     private static func path(_ codingPath: [any CodingKey]) -> String {
         codingPath.isEmpty ? "top level" : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")

@@ -64,6 +64,17 @@ public struct BotDefinition: Sendable, Hashable, Codable {
     public var maximumDurationSeconds: Int?
     /// LLM temperature.
     public var temperature: Double?
+    /// Where `transfer_call` may send the caller (see ``BotCallOptions/Transfer``).
+    public var transfer: BotCallOptions.Transfer?
+    /// What to do when an answering machine answers (see ``BotCallOptions/Voicemail``).
+    public var voicemail: BotCallOptions.Voicemail?
+
+    /// The telephony options (transfer, voicemail), checked.
+    public func callOptions() throws(WorkerConfigurationError) -> BotCallOptions {
+        let options = BotCallOptions(transfer: transfer, voicemail: voicemail)
+        try options.validate(botID: id)
+        return options
+    }
 
     /// Checks the values and builds the engine configuration.
     /// - Parameter recordingDirectory: where recordings go, if recording is on.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TwilioCallAdapter
 import TwilioMediaStreams
+import TwilioREST
 
 /// The worker's side of a Twilio media stream: builds the bot's ``CallConversation`` on
 /// `start`, attaches it to the call slot (so a drain can end it), runs it inside the fleet
@@ -18,6 +19,14 @@ struct WorkerCallHandler: TwilioCallHandler {
     let slot: CallRegistry.Slot
     let streamAdmission: StreamAdmission
     let logger: Logger
+    /// The bot's transfer and voicemail settings.
+    var options = BotCallOptions()
+    /// Twilio REST control of live calls (transfers); nil without REST credentials.
+    var callControl: (any TwilioCallControl)?
+    /// Transfer and answering-machine state of this stream's call.
+    let outbound = OutboundCallState()
+    /// Asynchronous answering-machine results by call SID (from `POST /twilio/status`).
+    var machineResults: MachineDetectionResults?
 
     func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
         // The stream token of the signed TwiML answer: a replayed or forged `start` ends here.
@@ -38,6 +47,26 @@ struct WorkerCallHandler: TwilioCallHandler {
             customParameters: start.start.customParameters
         )
         let sink = resultSink
+        let answeredBy = start.start.customParameters["AnsweredBy"] ?? machineResults?.take(start.start.callSid)?.rawValue
+        let action = options.machineAction(answeredBy: TwilioAnsweredBy(twilioValue: answeredBy))
+        var configuration = self.configuration
+        if case .leaveMessage(let message) = action {
+            // The message is the call's only line: no greeting, then goodbye = the message.
+            configuration.greeting = nil
+            configuration.goodbye = message
+        }
+        outbound.begin(transport: transport, answeredBy: answeredBy, action: action)
+        if let callControl {
+            let options = self.options
+            transport.enableTransfer(TwilioTransferPlan(callSid: start.start.callSid, control: callControl) { target in
+                options.transferRoute(requestedTarget: target)
+            })
+        }
+        if action != .converse {
+            var logger = self.logger
+            logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+            logger.info("answering machine", metadata: ["answered_by": "\(answeredBy ?? "-")", "action": "\(action)"])
+        }
         let conversation = CallConversation(
             identity: identity,
             configuration: configuration,
@@ -48,6 +77,10 @@ struct WorkerCallHandler: TwilioCallHandler {
             logger: logger
         )
         registry.attach(conversation, to: slot)
+        var callLogger = logger
+        callLogger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+        outbound.attach(conversation: conversation, callSid: start.start.callSid, options: options, control: callControl, logger: callLogger)
+        machineResults?.register(start.start.callSid, outbound)
         return conversation
     }
 
@@ -57,7 +90,10 @@ struct WorkerCallHandler: TwilioCallHandler {
         let reservationID = fleet?.reservationID(in: start.start.customParameters, logger: logger)
         // Durable first, then the registry release, then delivery (see ResultPipeline).
         await ResultPipeline(sink: resultSink, fleet: fleet, logger: logger)
-            .run(identity: conversation.identity, reservationID: reservationID, callSID: start.start.callSid) { await conversation.run() }
+            .run(identity: conversation.identity, reservationID: reservationID, callSID: start.start.callSid) { [outbound] in
+                await outbound.run(conversation)
+            }
+        machineResults?.unregister(start.start.callSid)
         // The call is over and its result is durable: the slot is free even while the socket
         // is still closing.
         registry.release(slot)

@@ -39,6 +39,11 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// The fleet capacity registry to join (`CAPACITY_DATABASE_URL` and friends, see
     /// ``FleetConfiguration``); nil runs the worker alone.
     public var fleet: FleetConfiguration?
+    /// Twilio REST access for transfers and `/attach` (`TWILIO_ACCOUNT_SID`, see
+    /// ``WorkerTwilioSettings``); nil: `transfer_call` hangs up and `/attach` refuses.
+    public var twilio: WorkerTwilioSettings?
+    /// HMAC secret of `POST /attach` (`ATTACH_SECRET`); nil refuses every attach (fail closed).
+    public var attachSecret: String?
 
     // MARK: Security (issue 13)
 
@@ -178,6 +183,12 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             configuration.fleet = FleetConfiguration(databaseURL: databaseURL, schema: schema, registration: registration)
         }
 
+        configuration.twilio = try WorkerTwilioSettings.fromEnvironment(value, authToken: configuration.twilioAuthToken)
+        if let secret = value("ATTACH_SECRET") {
+            guard secret.utf8.count >= 16 else { throw .invalidVariable(name: "ATTACH_SECRET", reason: "expected at least 16 characters") }
+            configuration.attachSecret = secret
+        }
+
         configuration.security = try WorkerSecurityConfiguration.fromEnvironment(
             environment, twilioAuthToken: configuration.twilioAuthToken, publicHost: configuration.publicHost)
 
@@ -212,6 +223,8 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
             "recordings_dir": recordingsDirectory ?? "none",
             "bots_file": botsFile ?? "(built-in demo bot)",
             "capacity_registry": fleet.map(\.description) ?? "none (runs alone)",
+            "twilio_rest": twilio.map { "\($0.credentials) at \($0.rest.baseURL)" } ?? "none (transfer hangs up, /attach refused)",
+            "attach": attachSecret == nil ? "refused (no ATTACH_SECRET)" : "signed",
         ]
     }
 

@@ -11,6 +11,7 @@ import Prometheus
 import SpeechServices
 import TwilioCallAdapter
 import TwilioMediaStreams
+import TwilioREST
 
 /// The call worker: a Hummingbird 2 application with the Twilio media-stream WebSocket
 /// (`/ws/{botId}`), the TwiML webhook (`POST /twiml/{botId}`), health, readiness and metrics
@@ -48,6 +49,12 @@ public struct CallWorkerServer: Sendable {
     let authenticator: RequestAuthenticator
     /// Accepted upgrades whose handler has not claimed its slot yet.
     let pendingUpgrades = PendingUpgrades()
+    /// Twilio's REST API (transfers, `/attach`), when `TWILIO_ACCOUNT_SID` is configured.
+    public let twilio: TwilioRESTClient?
+    /// Calls placed by `/attach`, by reservation id (idempotency).
+    let attachments = AttachLedger()
+    /// Asynchronous answering-machine results by call SID.
+    let machineResults = MachineDetectionResults()
 
     /// Creates a server.
     public init(
@@ -74,6 +81,9 @@ public struct CallWorkerServer: Sendable {
         self.connections = ConnectionGuard(
             maximumConnections: configuration.security.maximumConnections, headerTimeout: configuration.security.headerTimeout)
         self.authenticator = RequestAuthenticator(configuration: configuration)
+        self.twilio = configuration.twilio.map { settings in
+            TwilioRESTClient(credentials: settings.credentials, configuration: settings.rest, logger: logger)
+        }
     }
 
     /// The `start` check every stream passes before its call begins (stream token).
@@ -199,6 +209,7 @@ public struct CallWorkerServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes))
             )
         }
+        addOutboundRoutes(to: router)
         router.post("/twiml/:botId") { request, context -> Response in
             let botID = context.parameters.get("botId") ?? ""
             var logger = context.logger
@@ -226,6 +237,9 @@ public struct CallWorkerServer: Sendable {
             if let reservation = request.uri.queryParameters.get(FleetMembership.reservationParameter), !reservation.isEmpty {
                 parameters.append(.init(name: FleetMembership.reservationParameter, value: String(reservation)))
             }
+            // Outbound calls: the lead (from the URL `/attach` placed) and who answered (sync
+            // machine detection) reach `start` too, covered by the stream token.
+            parameters += Self.outboundParameters(query: request.uri.queryParameters, form: form)
             if server.authenticator.isEnforced {
                 // The stream token ties the stream's `start` to this signed webhook.
                 let accountSid = form["AccountSid"]?.first
@@ -301,7 +315,10 @@ public struct CallWorkerServer: Sendable {
                 fleet: server.fleet,
                 slot: slot,
                 streamAdmission: server.streamAdmission,
-                logger: server.logger
+                logger: server.logger,
+                options: server.catalog.callOptions(for: botID),
+                callControl: server.twilio.map(TwilioRESTCallControl.init),
+                machineResults: server.machineResults
             )
             var logger = server.logger
             logger[metadataKey: "bot_id"] = "\(botID)"

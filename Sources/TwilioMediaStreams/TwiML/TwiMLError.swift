@@ -8,4 +8,8 @@ public enum TwiMLError: Error, Sendable, Hashable {
     case emptyParameterName
     /// A `<Parameter>`'s name plus value is 500 characters or more (Twilio's limit).
     case parameterTooLong(name: String, length: Int)
+    /// A `<Dial>` with an empty number.
+    case emptyDialTarget
+    /// A `<Sip>` target that is not a `sip:` or `sips:` URI.
+    case invalidSIPURI
 }

@@ -60,6 +60,14 @@ public struct TwiMLStreamResponse: Sendable, Hashable {
     /// The XML document.
     /// - Throws: ``TwiMLError`` when the URL or a parameter breaks Twilio's rules.
     public func xml() throws(TwiMLError) -> String {
+        var xml = #"<?xml version="1.0" encoding="UTF-8"?><Response>"#
+        if let sayBeforeConnect { xml += "<Say>\(Self.escapeText(sayBeforeConnect))</Say>" }
+        xml += try connectElement()
+        return xml + "</Response>"
+    }
+
+    /// `<Connect><Stream …>…</Stream></Connect>`, checked (shared with ``TwiMLVoiceResponse``).
+    func connectElement() throws(TwiMLError) -> String {
         let lower = streamURL.lowercased()
         guard lower.hasPrefix("wss://") || lower.hasPrefix("ws://") else {
             throw .unsupportedStreamScheme(String(streamURL.prefix(16)))
@@ -76,20 +84,14 @@ public struct TwiMLStreamResponse: Sendable, Hashable {
         if let statusCallbackMethod { attributes.append(("statusCallbackMethod", statusCallbackMethod)) }
         attributes.sort { $0.0 < $1.0 }
 
-        var xml = #"<?xml version="1.0" encoding="UTF-8"?><Response>"#
-        if let sayBeforeConnect { xml += "<Say>\(Self.escapeText(sayBeforeConnect))</Say>" }
-        xml += "<Connect><Stream"
+        var xml = "<Connect><Stream"
         for (name, value) in attributes { xml += " \(name)=\"\(Self.escapeAttribute(value))\"" }
-        if parameters.isEmpty {
-            xml += " /></Connect></Response>"
-            return xml
-        }
+        if parameters.isEmpty { return xml + " /></Connect>" }
         xml += ">"
         for p in parameters {
             xml += "<Parameter name=\"\(Self.escapeAttribute(p.name))\" value=\"\(Self.escapeAttribute(p.value))\" />"
         }
-        xml += "</Stream></Connect></Response>"
-        return xml
+        return xml + "</Stream></Connect>"
     }
 
     /// Escapes text content: `&`, `<`, `>`.

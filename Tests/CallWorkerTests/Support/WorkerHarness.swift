@@ -34,6 +34,9 @@ struct WorkerHarness {
         prometheus: PrometheusCollectorRegistry? = nil,
         fleet: FleetMembership? = nil,
         security: WorkerSecurityConfiguration? = nil,
+        options: [String: BotCallOptions] = [:],
+        twilio: WorkerTwilioSettings? = nil,
+        attachSecret: String? = nil,
         logger: Logger = Logger(label: "worker-test")
     ) {
         stt = ScriptedSpeechToText()
@@ -47,9 +50,11 @@ struct WorkerHarness {
         // Without a token the harness runs as with TWILIO_SIGNATURES=off (the worker refuses
         // every signed route otherwise: fail closed).
         configuration.security = security ?? (twilioAuthToken == nil ? .development : WorkerSecurityConfiguration())
+        configuration.twilio = twilio
+        configuration.attachSecret = attachSecret
         server = CallWorkerServer(
             configuration: configuration,
-            catalog: BotCatalog(bots: bots),
+            catalog: BotCatalog(bots: bots, options: options),
             providers: CallProviders(speechToText: stt, languageModel: llm, textToSpeech: tts, ttsCache: TTSCache()),
             resultSink: sink,
             prometheus: prometheus,
