@@ -175,6 +175,9 @@ public struct OutboundPacer: Sendable {
         let frameBytes = configuration.frameByteCount
         let frameDuration = configuration.frameDuration
         var released = 0
+        // Hysteresis: above `refillLead` no frame goes out; at or below it, the lead is topped
+        // up to `maximumLead` in one burst. Marks are never held back.
+        let refilling = lead(at: now) <= configuration.refillLead
         while segmentHead < segments.count {
             if released >= limit { return .until(now) }
             released += 1
@@ -182,7 +185,7 @@ public struct OutboundPacer: Sendable {
             let available = segment.end - segment.start
             if available >= frameBytes || (segment.finished && available > 0) {
                 let ahead = lead(at: now)
-                if ahead + frameDuration > configuration.maximumLead {
+                if !refilling || ahead + frameDuration > configuration.maximumLead {
                     return .until(queuedUntil - configuration.refillLead)
                 }
                 queuedUntil = max(queuedUntil, now) + frameDuration
