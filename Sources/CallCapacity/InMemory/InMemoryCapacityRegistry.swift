@@ -239,6 +239,21 @@ public actor InMemoryCapacityRegistry: CapacityRegistry {
                                    clientID: clientID, campaignID: campaignID, callSID: callSID))
     }
 
+    /// See ``CapacityRegistry/lookup(reservationID:)``.
+    public func lookup(reservationID: UUID) -> ReservationLookup? {
+        guard let (workerID, slot) = index[reservationID], let record = workerRecords[workerID] else { return nil }
+        let now = clock.now()
+        let alive = record.leaseExpiresAt > now
+        switch record.slots[slot] {
+        case .reserved(let holder, let expiresAt) where holder.reservationID == reservationID:
+            return ReservationLookup(state: expiresAt > now ? .held : .lapsed, workerID: workerID, workerAlive: alive)
+        case .active(let holder) where holder.reservationID == reservationID:
+            return ReservationLookup(state: .active, workerID: workerID, workerAlive: alive)
+        default:
+            return nil
+        }
+    }
+
     static func validateClaim(workerID: String, callSID: String, clientID: String, campaignID: String?) throws(CapacityError) {
         if workerID.isEmpty { throw .invalidArgument("workerID must not be empty") }
         if callSID.isEmpty { throw .invalidArgument("callSID must not be empty") }

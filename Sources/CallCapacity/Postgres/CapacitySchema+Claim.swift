@@ -91,4 +91,15 @@ extension CapacitySchema {
           FROM \(schema).claim($1, $2, $3, $4)
         """
     }
+
+    /// $1 reservation id -> (state, worker, worker alive)
+    var lookupSQL: String {
+        """
+        SELECT CASE WHEN s.state = 'active' THEN 'active'
+                    WHEN s.expires_at > clock_timestamp() THEN 'held' ELSE 'lapsed' END,
+               s.worker_id, w.expires_at > clock_timestamp()
+          FROM \(slots) s JOIN \(workers) w ON w.worker_id = s.worker_id
+         WHERE s.reservation_id = $1
+        """
+    }
 }

@@ -230,6 +230,16 @@ public struct PostgresCapacityRegistry: CapacityRegistry {
         }
     }
 
+    /// See ``CapacityRegistry/lookup(reservationID:)``.
+    public func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup? {
+        var binds = PostgresBindings()
+        binds.append(reservationID)
+        guard let (state, workerID, alive) = try await single(schema.lookupSQL, binds, as: (String, String, Bool).self) else {
+            return nil
+        }
+        return ReservationLookup(state: ReservationLookup.State(rawValue: state) ?? .lapsed, workerID: workerID, workerAlive: alive)
+    }
+
     /// See ``CapacityRegistry/confirm(reservationID:callSID:)``.
     @discardableResult
     public func confirm(reservationID: UUID, callSID: String?) async throws(CapacityError) -> ActiveCall {

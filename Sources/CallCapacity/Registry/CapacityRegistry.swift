@@ -58,6 +58,11 @@ public protocol CapacityRegistry: Sendable {
     ///   ``CapacityError/invalidArgument(_:)`` for empty ids.
     func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome
 
+    /// Reads one reservation without changing it.
+    /// - Returns: nil when the registry has no such reservation (never made, released, its
+    ///   slot reused, or its worker removed).
+    func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup?
+
     /// Turns a live reservation into an active call (the stream started). Confirming an already
     /// confirmed reservation returns the same call.
     /// - Throws: ``CapacityError/reservationExpired(id:)`` when the hold lapsed,
@@ -96,6 +101,11 @@ public protocol CapacityRegistry: Sendable {
 }
 
 extension CapacityRegistry {
+    /// Registries that predate lookups (test doubles) refuse them with a typed error.
+    public func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup? {
+        throw .invalidArgument("this registry does not support lookups")
+    }
+
     /// Registries that predate claims (test doubles) refuse them with a typed error.
     public func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome {
         throw .invalidArgument("this registry does not support claims")

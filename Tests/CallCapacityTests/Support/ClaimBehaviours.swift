@@ -20,6 +20,8 @@ enum ClaimBehaviours {
         #expect(first.workerID == "w1" && first.slot != reservation.slot && first.callSID == "CA1")
         var status = try #require(try await registry.worker("w1"))
         #expect(status.active == 1 && status.reserved == 1 && status.free == 0)
+        #expect(try await registry.lookup(reservationID: reservation.id) == ReservationLookup(state: .held, workerID: "w1", workerAlive: true))
+        #expect(try await registry.lookup(reservationID: first.reservationID)?.state == .active)
         #expect(try await registry.usage().byClient["inbound"] == 1)
         // Claiming again for the same call is idempotent.
         #expect(try await claim(registry, "w1", "CA1") == .claimed(first))
@@ -28,6 +30,7 @@ enum ClaimBehaviours {
         #expect(try await RegistryBehaviours.reserved(registry).workerID == "w2")
         // Released at call end like a reserved call.
         #expect(try await registry.release(reservationID: first.reservationID) == true)
+        #expect(try await registry.lookup(reservationID: first.reservationID) == nil)
         status = try #require(try await registry.worker("w1"))
         #expect(status.active == 0 && status.free == 1)
         let second = try #require(try await claim(registry, "w1", "CA2").call)
@@ -46,12 +49,15 @@ enum ClaimBehaviours {
         let hold = try await RegistryBehaviours.reserved(registry, hold: harness.short)
         #expect(try await claim(registry, "w1", "CA1") == .refused(.full(slots: 1)))
         try await harness.advance(past: harness.short)
+        #expect(try await registry.lookup(reservationID: hold.id)?.state == .lapsed)
         let call = try #require(try await claim(registry, "w1", "CA1").call)
         #expect(call.slot == hold.slot)
         await #expect(throws: CapacityError.reservationNotFound(id: hold.id)) { try await registry.confirm(reservationID: hold.id) }
         try await registry.register(RegistryBehaviours.worker("w2", slots: 1, ttl: harness.short))
         try await harness.advance(past: harness.short)
         #expect(try await claim(registry, "w2", "CA2") == .refused(.leaseExpired))
+        // A call on a worker whose lease lapsed is reported with a dead worker.
+        #expect(try await registry.lookup(reservationID: call.reservationID) == ReservationLookup(state: .active, workerID: "w1", workerAlive: true))
     }
 }
 
