@@ -38,7 +38,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Runs `body` with a running client, the migrated store and the registry.
     func withDatabase<T: Sendable>(
-        logger: Logger, _ body: @Sendable (DiallerStore, PostgresCapacityRegistry, PostgresClient) async throws -> T
+        logger: Logger, _ body: @escaping @Sendable (DiallerStore, PostgresCapacityRegistry, PostgresClient) async throws -> T
     ) async throws -> T {
         let client = PostgresClient(
             configuration: try PostgresCapacityConfiguration.clientConfiguration(url: try resolvedURL()), backgroundLogger: logger)

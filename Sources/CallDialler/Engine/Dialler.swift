@@ -259,7 +259,8 @@ public actor Dialler {
             await sweep()
             try? await Task.sleep(for: configuration.idleInterval)
         }
-        logger.warning("drain timeout: calls still live", metadata: ["live": "\((try? await store.dialingCount()) ?? -1)"])
+        let live = (try? await store.dialingCount()) ?? -1
+        logger.warning("drain timeout: calls still live", metadata: ["live": "\(live)"])
     }
 
     static func label(_ reason: NoCapacityReason) -> String {

@@ -1,6 +1,7 @@
 import CallEngine
 import CallResults
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
