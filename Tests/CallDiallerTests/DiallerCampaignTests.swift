@@ -66,6 +66,7 @@ struct DiallerCampaignTests {
                 await fake.setBaseURL(baseURL)
                 await dialler.waitUntilFinished(campaignID: "spring")
                 await dialler.waitUntilFinished(campaignID: "summer")
+                await fake.settle()  // the last callbacks reach the server before it stops
                 let statistics = await dialler.currentStatistics
                 #expect(statistics.finalized == 200)
                 #expect(statistics.duplicates > 0)  // every callback and result came twice
@@ -96,6 +97,8 @@ struct DiallerCampaignTests {
                 if want == .busy || want == .failed, !killed.contains(lead) { #expect(attempts == 3) }
             }
             #expect(!killed.isEmpty, "the worker died with calls on it")
+            let placementCount = await fake.placements.count
+            print("dialler campaign: \(placementCount) placements, outcomes \(outcomes.sorted { $0.key < $1.key }), killed leads \(killed.count), max live \(await fake.maxLive)")
             let posted = await fake.resultsPosted
             #expect(posted.count == (outcomes["answered"] ?? 0) + (outcomes["machine"] ?? 0), "every human call produced a recorded result")
 
@@ -144,6 +147,7 @@ struct DiallerCampaignTests {
                                          pacer: AccountPacer(defaultRate: 1000, logger: DiallerTestDatabase.logger)) { dialler, baseURL in
                 await fake.setBaseURL(baseURL)
                 await dialler.waitUntilFinished(campaignID: "c")
+                await fake.settle()
             }
             await fake.settle()
             let order = await fake.placements.map { Int($0.to.dropFirst(5)) ?? -1 }.map { priorities[$0] }
@@ -186,6 +190,7 @@ struct DiallerCampaignTests {
                 await dialler.wake()
                 await dialler.waitUntilFinished(campaignID: "p")
                 #expect(await fake.placements.count == 1)
+                await fake.settle()
             }
             await fake.settle()
         }

@@ -199,6 +199,8 @@ actor FakeCarrier: OutboundCallPlacer {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        // One request per connection: no idle keep-alive connection holds up the server's shutdown.
+        request.headers.add(name: "Connection", value: "close")
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
