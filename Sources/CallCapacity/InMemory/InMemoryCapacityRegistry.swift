@@ -196,7 +196,10 @@ public actor InMemoryCapacityRegistry: CapacityRegistry {
     }
 
     /// See ``CapacityRegistry/claim(workerID:callSID:clientID:campaignID:)``.
-    public func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) throws(CapacityError) -> ClaimOutcome {
+    ///
+    /// Declared `async` (it never suspends) so that a direct call on the actor picks this method
+    /// over the protocol extension's default.
+    public func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome {
         try Self.validateClaim(workerID: workerID, callSID: callSID, clientID: clientID, campaignID: campaignID)
         guard let record = workerRecords[workerID] else { throw .workerNotFound(workerID: workerID) }
         let now = clock.now()
@@ -240,7 +243,8 @@ public actor InMemoryCapacityRegistry: CapacityRegistry {
     }
 
     /// See ``CapacityRegistry/lookup(reservationID:)``.
-    public func lookup(reservationID: UUID) -> ReservationLookup? {
+    /// Declared `async` (it never suspends), like ``claim(workerID:callSID:clientID:campaignID:)``.
+    public func lookup(reservationID: UUID) async -> ReservationLookup? {
         guard let (workerID, slot) = index[reservationID], let record = workerRecords[workerID] else { return nil }
         let now = clock.now()
         let alive = record.leaseExpiresAt > now
