@@ -88,6 +88,8 @@ struct DiallerSchema: Sendable {
                 "CREATE INDEX leads_due ON \(leads) (campaign_id, priority DESC, next_attempt_at, lead_id) WHERE state = 'pending'",
                 "CREATE UNIQUE INDEX leads_reservation ON \(leads) (reservation_id) WHERE reservation_id IS NOT NULL",
                 "CREATE INDEX leads_dialing ON \(leads) (hold_expires_at) WHERE state = 'dialing'",
+                // Leads without a final outcome: the "campaign finished?" count walks only these.
+                "CREATE INDEX leads_open ON \(leads) (campaign_id) WHERE state <> 'done'",
                 """
                 CREATE TABLE \(attempts) (
                     reservation_id uuid PRIMARY KEY,
