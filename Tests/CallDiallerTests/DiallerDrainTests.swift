@@ -1,6 +1,7 @@
 import CallCapacity
 @testable import CallDialler
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Dialler drain", .timeLimit(.minutes(2)), .enabled(if: DiallerTestDatabase.shouldRun, DiallerTestDatabase.skipReason))
@@ -15,8 +16,14 @@ struct DiallerDrainTests {
             let fake = FakeCarrier(registry: registry, scripts: [:], publicURL: DiallerHarness.publicURL, authToken: DiallerHarness.authToken,
                                    resultSecret: DiallerHarness.resultSecret, totalSlots: 10, callDuration: .milliseconds(400))
             let drainBegan = OneShotSignal()
+            let liveWhenRunReturned = Mutex(-1)
             try await DiallerHarness.run(store: store, registry: registry, placer: fake,
-                                         pacer: AccountPacer(defaultRate: 1000, burst: 10, logger: DiallerTestDatabase.logger)) { dialler, baseURL in
+                                         pacer: AccountPacer(defaultRate: 1000, burst: 10, logger: DiallerTestDatabase.logger),
+                                         afterDrain: {
+                                             let live = await fake.live
+                                             liveWhenRunReturned.withLock { $0 = live }
+                                             await fake.settle()
+                                         }) { dialler, baseURL in
                 await fake.setBaseURL(baseURL)
                 await fake.setOnPlacement { count in
                     if count == 3 {
@@ -28,14 +35,13 @@ struct DiallerDrainTests {
                 #expect(await dialler.isDraining)
             }
             // run() returned (the harness awaited it) only after the live calls ended.
-            #expect(await fake.live == 0)
+            #expect(liveWhenRunReturned.withLock { $0 } == 0)
             #expect(try await store.dialingCount() == 0)
             let placed = await fake.placements.count
             #expect(placed >= 3 && placed <= 4, "at most the call already past the pace when the drain began")
             let summary = try await store.summary(campaignID: "d")
             #expect(summary["answered"] == placed)
             #expect(summary["pending"] == 30 - placed)
-            await fake.settle()
         }
     }
 }

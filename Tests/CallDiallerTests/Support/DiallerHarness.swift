@@ -11,17 +11,18 @@ enum DiallerHarness {
     static let authToken = "twilio-test-token"
     static let resultSecret = "result-test-secret"
 
-    static func configuration(hold: Duration = .seconds(5)) -> DiallerConfiguration {
+    static func configuration(hold: Duration = .seconds(8)) -> DiallerConfiguration {
         DiallerConfiguration(
             publicURL: publicURL, hold: hold, idleInterval: .milliseconds(50), sweepInterval: .milliseconds(200),
             resultGrace: .milliseconds(500), batchSize: 16, drainTimeout: .seconds(30))
     }
 
     /// Runs the dialler and its HTTP server; `body` gets the dialler and the server's base URL.
-    /// After `body`, the dialler is drained and the server stopped.
+    /// After `body`, the dialler is drained, `afterDrain` runs, and the server is stopped.
     static func run(
         store: DiallerStore, registry: any CapacityRegistry, placer: any OutboundCallPlacer, pacer: AccountPacer,
         configuration: DiallerConfiguration = configuration(),
+        afterDrain: @Sendable () async -> Void = {},
         _ body: @Sendable (Dialler, String) async throws -> Void
     ) async throws {
         let logger = DiallerTestDatabase.logger
@@ -58,6 +59,7 @@ enum DiallerHarness {
             }
             await dialler.beginDrain()
             await runner.value
+            await afterDrain()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

@@ -100,10 +100,17 @@ actor FakeCarrier: OutboundCallPlacer {
         maxLive = max(maxLive, live)
         liveByCampaign[campaign, default: 0] += 1
         maxLiveByCampaign[campaign] = max(maxLiveByCampaign[campaign] ?? 0, liveByCampaign[campaign] ?? 0)
+        // An answered call's stream starts at once: the worker confirms before the REST answer
+        // is even read (a confirmation later than the hold would let the slot lapse under a live call).
+        var confirmed = false
+        if step == .human || step == .machine, !deadHosts.contains(host),
+           let reservation = request.streamParameters["reservation_id"].flatMap(UUID.init(uuidString:)) {
+            confirmed = (try? await registry.confirm(reservationID: reservation, callSID: sid)) != nil
+        }
         await checkAgainstRegistry()
         let count = placements.count
         if let onPlacement { await onPlacement(count) }
-        background.append(Task { await self.run(step, sid: sid, request: request, host: host, campaign: campaign) })
+        background.append(Task { await self.run(step, sid: sid, request: request, host: host, campaign: campaign, confirmed: confirmed) })
         return PlacedCall(callSID: sid)
     }
 
@@ -123,7 +130,7 @@ actor FakeCarrier: OutboundCallPlacer {
     }
 
     /// The call after the REST answer: ring, then the scripted end.
-    private func run(_ step: Script, sid: String, request: OutboundCallRequest, host: String, campaign: String) async {
+    private func run(_ step: Script, sid: String, request: OutboundCallRequest, host: String, campaign: String, confirmed: Bool) async {
         await status(request, sid: sid, status: "ringing", sequence: 1)
         switch step {
         case .busy, .noAnswer, .failed:
@@ -132,14 +139,13 @@ actor FakeCarrier: OutboundCallPlacer {
             await self.status(request, sid: sid, status: status, sequence: 2, twice: true)
         case .human, .machine:
             let answeredBy = step == .human ? "human" : "machine_start"
-            guard !deadHosts.contains(host), let reservation = request.streamParameters["reservation_id"].flatMap(UUID.init(uuidString:)) else {
-                // The worker is gone: the stream never starts, Twilio ends the call.
+            guard confirmed, let reservation = request.streamParameters["reservation_id"].flatMap(UUID.init(uuidString:)) else {
+                // The worker is gone (or the confirmation failed): the stream never starts, Twilio ends the call.
                 killedLeads.insert(request.streamParameters["lead_id"] ?? "")
                 end(campaign)
                 await status(request, sid: sid, status: "completed", sequence: 2, twice: true)
                 return
             }
-            _ = try? await registry.confirm(reservationID: reservation, callSID: sid)
             await status(request, sid: sid, status: "in-progress", sequence: 2, answeredBy: request.machineDetection ? answeredBy : nil)
             try? await Task.sleep(for: callDuration)  // the conversation (simulated behaviour, not synchronisation)
             if deadHosts.contains(host) {
