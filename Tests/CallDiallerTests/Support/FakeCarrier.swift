@@ -50,6 +50,7 @@ actor FakeCarrier: OutboundCallPlacer {
     private(set) var liveByCampaign: [String: Int] = [:]
     private(set) var maxLiveByCampaign: [String: Int] = [:]
     private(set) var violations: [String] = []
+    private var liveReservations = Set<UUID>()
     private(set) var resultsPosted = Set<String>()
     private(set) var killedLeads = Set<String>()
     private(set) var deadHosts = Set<String>()
@@ -97,6 +98,7 @@ actor FakeCarrier: OutboundCallPlacer {
         sidCounter += 1
         let sid = "CA" + String(format: "%032x", sidCounter)
         live += 1
+        if let id = request.streamParameters["reservation_id"].flatMap(UUID.init(uuidString:)) { liveReservations.insert(id) }
         maxLive = max(maxLive, live)
         liveByCampaign[campaign, default: 0] += 1
         maxLiveByCampaign[campaign] = max(maxLiveByCampaign[campaign] ?? 0, liveByCampaign[campaign] ?? 0)
@@ -114,17 +116,25 @@ actor FakeCarrier: OutboundCallPlacer {
         return PlacedCall(callSID: sid)
     }
 
+    /// Every call this fake counts as live must hold a live slot (held or active) in the registry,
+    /// and no worker holds more than its slots. A call found without a slot counts as a violation
+    /// only if it is still live after the lookup (a call is marked ended before its release).
     private func checkAgainstRegistry() async {
-        guard let workers = try? await registry.workers() else { return }
-        let used = workers.reduce(0) { $0 + $1.used }
         if live > totalSlots { violations.append("fake live \(live) > \(totalSlots) slots") }
-        if live > used { violations.append("fake live \(live) > registry used \(used)") }
-        for worker in workers where worker.used > worker.slots {
-            violations.append("\(worker.workerID) used \(worker.used) > \(worker.slots)")
+        if let workers = try? await registry.workers() {
+            for worker in workers where worker.used > worker.slots {
+                violations.append("\(worker.workerID) used \(worker.used) > \(worker.slots)")
+            }
+        }
+        for id in liveReservations {
+            let lookup = try? await registry.lookup(reservationID: id)
+            let holds = lookup.map { $0.state != .lapsed } ?? false
+            if !holds, liveReservations.contains(id) { violations.append("live call \(id) has no registry slot (\(String(describing: lookup)))") }
         }
     }
 
-    private func end(_ campaign: String) {
+    private func end(_ campaign: String, _ request: OutboundCallRequest) {
+        if let id = request.streamParameters["reservation_id"].flatMap(UUID.init(uuidString:)) { liveReservations.remove(id) }
         live -= 1
         liveByCampaign[campaign, default: 0] -= 1
     }
@@ -134,7 +144,7 @@ actor FakeCarrier: OutboundCallPlacer {
         await status(request, sid: sid, status: "ringing", sequence: 1)
         switch step {
         case .busy, .noAnswer, .failed:
-            end(campaign)
+            end(campaign, request)
             let status = step == .busy ? "busy" : (step == .noAnswer ? "no-answer" : "failed")
             await self.status(request, sid: sid, status: status, sequence: 2, twice: true)
         case .human, .machine:
@@ -142,7 +152,7 @@ actor FakeCarrier: OutboundCallPlacer {
             guard confirmed, let reservation = request.streamParameters["reservation_id"].flatMap(UUID.init(uuidString:)) else {
                 // The worker is gone (or the confirmation failed): the stream never starts, Twilio ends the call.
                 killedLeads.insert(request.streamParameters["lead_id"] ?? "")
-                end(campaign)
+                end(campaign, request)
                 await status(request, sid: sid, status: "completed", sequence: 2, twice: true)
                 return
             }
@@ -151,11 +161,11 @@ actor FakeCarrier: OutboundCallPlacer {
             if deadHosts.contains(host) {
                 // The worker died mid-call: no release, no result.
                 killedLeads.insert(request.streamParameters["lead_id"] ?? "")
-                end(campaign)
+                end(campaign, request)
                 await status(request, sid: sid, status: "completed", sequence: 3, twice: true)
                 return
             }
-            end(campaign)
+            end(campaign, request)
             _ = try? await registry.release(reservationID: reservation)
             await result(request, sid: sid, answeredBy: answeredBy)
             await status(request, sid: sid, status: "completed", sequence: 3, twice: true)
