@@ -2,6 +2,7 @@ import CallCapacity
 @testable import CallDialler
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 
 @Suite("Dialler campaigns on PostgreSQL", .timeLimit(.minutes(2)), .serialized,
@@ -54,11 +55,12 @@ struct DiallerCampaignTests {
 
             let fake = FakeCarrier(registry: registry, scripts: scripts, publicURL: DiallerHarness.publicURL,
                                    authToken: DiallerHarness.authToken, resultSecret: DiallerHarness.resultSecret, totalSlots: 20)
+            // w4 dies once 60 placements were made (refused ones count too, so fire once at >= 60).
+            let died = Mutex(false)
             await fake.setOnPlacement { count in
-                if count == 60 {
-                    await fake.kill(host: "w4.fleet.test")
-                    lease.cancel()
-                }
+                guard count >= 60, !died.withLock({ dead in defer { dead = true }; return dead }) else { return }
+                await fake.kill(host: "w4.fleet.test")
+                lease.cancel()
             }
             let rates = ["AC1": 40.0, "AC2": 60.0]
             let pacer = AccountPacer(defaultRate: 1, rates: rates, burst: 1, logger: DiallerTestDatabase.logger)
