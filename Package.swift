@@ -22,6 +22,9 @@ let package = Package(
         .library(name: "CallCapacity", targets: ["CallCapacity"]),
         .library(name: "TwilioREST", targets: ["TwilioREST"]),
         .executable(name: "capacity-load", targets: ["CapacityLoad"]),
+        .library(name: "CallDialler", targets: ["CallDialler"]),
+        .executable(name: "call-dialler", targets: ["call-dialler"]),
+        .executable(name: "dialler-load", targets: ["DiallerLoad"]),
         .executable(name: "call-worker", targets: ["call-worker"]),
         .executable(name: "call-demo", targets: ["CallDemo"]),
         .executable(name: "call-load", targets: ["CallLoad"]),
@@ -167,6 +170,45 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "CallDialler",
+            dependencies: [
+                "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "call-dialler",
+            dependencies: [
+                "CallDialler", "CallCapacity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "DiallerLoad",
+            dependencies: [
+                "CallDialler", "CallCapacity", "CallEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DiallerLoad",
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "CallWorker",
             dependencies: [
                 "CallAudio", "CallEngine", "CallResults", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity", "TwilioREST",
@@ -302,6 +344,19 @@ let package = Package(
                 "CallCapacity",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CallDiallerTests",
+            dependencies: [
+                "CallDialler", "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

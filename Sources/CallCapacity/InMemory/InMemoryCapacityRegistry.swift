@@ -195,6 +195,76 @@ public actor InMemoryCapacityRegistry: CapacityRegistry {
         return best.map { ($0.0, $0.1) }
     }
 
+    /// See ``CapacityRegistry/claim(workerID:callSID:clientID:campaignID:)``.
+    ///
+    /// Declared `async` (it never suspends) so that a direct call on the actor picks this method
+    /// over the protocol extension's default.
+    public func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome {
+        try Self.validateClaim(workerID: workerID, callSID: callSID, clientID: clientID, campaignID: campaignID)
+        guard let record = workerRecords[workerID] else { throw .workerNotFound(workerID: workerID) }
+        let now = clock.now()
+        let count = min(record.registration.slots, record.slots.count)
+        for slot in 0..<count {
+            if case .active(let holder) = record.slots[slot], holder.callSID == callSID {
+                return .claimed(ActiveCall(reservationID: holder.reservationID, workerID: workerID, slot: slot,
+                                           clientID: holder.clientID, campaignID: holder.campaignID, callSID: callSID))
+            }
+        }
+        var log = logger
+        log[metadataKey: "call_sid"] = "\(callSID)"
+        log[metadataKey: "worker_id"] = "\(workerID)"
+        if record.leaseExpiresAt <= now {
+            log.info("claim refused", metadata: ["reason": "lease_expired"])
+            return .refused(.leaseExpired)
+        }
+        if record.draining {
+            log.info("claim refused", metadata: ["reason": "draining"])
+            return .refused(.draining)
+        }
+        let free = (0..<count).first { if case .free = record.slots[$0] { true } else { false } }
+        let expired = (0..<count)
+            .compactMap { slot -> (Int, Date)? in
+                if case .reserved(_, let expiresAt) = record.slots[slot], expiresAt <= now { return (slot, expiresAt) }
+                return nil
+            }
+            .min { $0.1 < $1.1 }?.0
+        guard let slot = free ?? expired else {
+            log.info("claim refused", metadata: ["reason": "full"])
+            return .refused(.full(slots: record.registration.slots))
+        }
+        if case .reserved(let old, _) = record.slots[slot] { index[old.reservationID] = nil }
+        let id = UUID()
+        let holder = Holder(reservationID: id, clientID: clientID, campaignID: campaignID, callSID: callSID)
+        workerRecords[workerID]?.slots[slot] = .active(holder)
+        index[id] = (workerID, slot)
+        log.debug("slot claimed", metadata: ["reservation_id": "\(id)", "slot": "\(slot)"])
+        return .claimed(ActiveCall(reservationID: id, workerID: workerID, slot: slot,
+                                   clientID: clientID, campaignID: campaignID, callSID: callSID))
+    }
+
+    /// See ``CapacityRegistry/lookup(reservationID:)``.
+    /// Declared `async` (it never suspends), like ``claim(workerID:callSID:clientID:campaignID:)``.
+    public func lookup(reservationID: UUID) async -> ReservationLookup? {
+        guard let (workerID, slot) = index[reservationID], let record = workerRecords[workerID] else { return nil }
+        let now = clock.now()
+        let alive = record.leaseExpiresAt > now
+        switch record.slots[slot] {
+        case .reserved(let holder, let expiresAt) where holder.reservationID == reservationID:
+            return ReservationLookup(state: expiresAt > now ? .held : .lapsed, workerID: workerID, workerAlive: alive)
+        case .active(let holder) where holder.reservationID == reservationID:
+            return ReservationLookup(state: .active, workerID: workerID, workerAlive: alive)
+        default:
+            return nil
+        }
+    }
+
+    static func validateClaim(workerID: String, callSID: String, clientID: String, campaignID: String?) throws(CapacityError) {
+        if workerID.isEmpty { throw .invalidArgument("workerID must not be empty") }
+        if callSID.isEmpty { throw .invalidArgument("callSID must not be empty") }
+        if clientID.isEmpty { throw .invalidArgument("clientID must not be empty") }
+        if let campaignID, campaignID.isEmpty { throw .invalidArgument("campaignID must not be empty when given") }
+    }
+
     /// See ``CapacityRegistry/confirm(reservationID:callSID:)``.
     @discardableResult
     public func confirm(reservationID: UUID, callSID: String?) throws(CapacityError) -> ActiveCall {

@@ -8,7 +8,7 @@
 ///   plus the reservation id, client, campaign and call id. One row can hold at most one
 ///   reservation, so a worker can never hold more reservations + calls than it has slot rows.
 /// - `quotas(scope, key, max_concurrent)`: per-client and per-campaign limits.
-/// - `reserve(...)`, `confirm(...)` and `release(...)`: PL/pgSQL functions, one round trip each, plans cached per session.
+/// - `reserve(...)`, `confirm(...)`, `claim(...)` and `release(...)`: PL/pgSQL functions, one round trip each, plans cached per session.
 struct CapacitySchema: Sendable {
     /// The quoted schema name, e.g. `"call_capacity"`.
     let schema: String
@@ -115,6 +115,9 @@ struct CapacitySchema: Sendable {
             ]),
             Migration(version: 3, name: "confirm takes the quota locks", statements: [
                 confirmFunctionDefinition,
+            ]),
+            Migration(version: 4, name: "claim a slot for an unreserved call", statements: [
+                claimFunctionDefinition,
             ]),
         ]
     }

@@ -195,6 +195,51 @@ public struct PostgresCapacityRegistry: CapacityRegistry {
         }
     }
 
+    /// See ``CapacityRegistry/claim(workerID:callSID:clientID:campaignID:)``.
+    public func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome {
+        try InMemoryCapacityRegistry.validateClaim(workerID: workerID, callSID: callSID, clientID: clientID, campaignID: campaignID)
+        var binds = PostgresBindings()
+        binds.append(workerID)
+        binds.append(callSID)
+        binds.append(clientID)
+        binds.append(campaignID)
+        typealias Row = (String, UUID?, Int?, Int?, String?, String?)
+        guard let (outcome, id, slot, slots, client, campaign) = try await single(schema.claimSQL, binds, as: Row.self) else {
+            throw .database(message: "claim returned no row")
+        }
+        let metadata: Logger.Metadata = ["worker_id": "\(workerID)", "call_sid": "\(callSID)"]
+        switch outcome {
+        case "claimed", "active":
+            guard let id, let slot, let client else { throw .database(message: "claim returned an incomplete row") }
+            logger.debug("slot claimed", metadata: metadata.merging(["reservation_id": "\(id)", "slot": "\(slot)"]) { $1 })
+            return .claimed(ActiveCall(reservationID: id, workerID: workerID, slot: slot,
+                                       clientID: client, campaignID: campaign, callSID: callSID))
+        case "no_worker":
+            throw .workerNotFound(workerID: workerID)
+        case "expired":
+            logger.info("claim refused", metadata: metadata.merging(["reason": "lease_expired"]) { $1 })
+            return .refused(.leaseExpired)
+        case "draining":
+            logger.info("claim refused", metadata: metadata.merging(["reason": "draining"]) { $1 })
+            return .refused(.draining)
+        case "full":
+            logger.info("claim refused", metadata: metadata.merging(["reason": "full"]) { $1 })
+            return .refused(.full(slots: slots ?? 0))
+        default:
+            throw .database(message: "claim returned unknown outcome \(outcome)")
+        }
+    }
+
+    /// See ``CapacityRegistry/lookup(reservationID:)``.
+    public func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup? {
+        var binds = PostgresBindings()
+        binds.append(reservationID)
+        guard let (state, workerID, alive) = try await single(schema.lookupSQL, binds, as: (String, String, Bool).self) else {
+            return nil
+        }
+        return ReservationLookup(state: ReservationLookup.State(rawValue: state) ?? .lapsed, workerID: workerID, workerAlive: alive)
+    }
+
     /// See ``CapacityRegistry/confirm(reservationID:callSID:)``.
     @discardableResult
     public func confirm(reservationID: UUID, callSID: String?) async throws(CapacityError) -> ActiveCall {

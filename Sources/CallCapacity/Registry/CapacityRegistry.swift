@@ -44,6 +44,25 @@ public protocol CapacityRegistry: Sendable {
     /// - Returns: ``ReservationOutcome/reserved(_:)`` or ``ReservationOutcome/noCapacity(_:)``.
     func reserve(_ request: ReservationRequest) async throws(CapacityError) -> ReservationOutcome
 
+    /// Takes a slot on one given worker for a call that reached it without a reservation
+    /// (an inbound call routed by a load balancer), so the registry's free count stays true.
+    ///
+    /// Atomic like ``reserve(_:)``: a free slot first, else an unconfirmed hold that expired.
+    /// The slot is held as an active call at once (nothing to confirm) and freed with
+    /// ``release(reservationID:)`` using the returned id. Claiming again for the same call SID on
+    /// the same worker returns the same call. Quotas are not checked (an inbound caller cannot be
+    /// told to wait), but the call counts in ``usage()`` under `clientID` / `campaignID`.
+    /// - Returns: ``ClaimOutcome/claimed(_:)``, or ``ClaimOutcome/refused(_:)`` when the worker
+    ///   is draining, its lease lapsed, or all its slots are in use.
+    /// - Throws: ``CapacityError/workerNotFound(workerID:)`` for an unknown worker,
+    ///   ``CapacityError/invalidArgument(_:)`` for empty ids.
+    func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome
+
+    /// Reads one reservation without changing it.
+    /// - Returns: nil when the registry has no such reservation (never made, released, its
+    ///   slot reused, or its worker removed).
+    func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup?
+
     /// Turns a live reservation into an active call (the stream started). Confirming an already
     /// confirmed reservation returns the same call.
     /// - Throws: ``CapacityError/reservationExpired(id:)`` when the hold lapsed,
@@ -82,6 +101,16 @@ public protocol CapacityRegistry: Sendable {
 }
 
 extension CapacityRegistry {
+    /// Registries that predate lookups (test doubles) refuse them with a typed error.
+    public func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup? {
+        throw .invalidArgument("this registry does not support lookups")
+    }
+
+    /// Registries that predate claims (test doubles) refuse them with a typed error.
+    public func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome {
+        throw .invalidArgument("this registry does not support claims")
+    }
+
     /// Confirms a reservation without a carrier call id.
     @discardableResult
     public func confirm(reservationID: UUID) async throws(CapacityError) -> ActiveCall {

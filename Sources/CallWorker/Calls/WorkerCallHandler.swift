@@ -37,6 +37,17 @@ struct WorkerCallHandler: TwilioCallHandler {
             await Self.refuseUnauthorized(start, botID: botID, refusal: refusal, sink: resultSink, statistics: statistics, logger: logger)
             return nil
         }
+        // A call without a reservation takes a registry slot here, or is refused (item: the
+        // registry's free count is always true).
+        if let fleet, fleet.reservationID(in: start.start.customParameters, logger: logger) == nil {
+            var logger = self.logger
+            logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
+            if case .refused(let refusal) = await fleet.admitUnreserved(callSID: start.start.callSid, logger: logger) {
+                logger.warning("refused media stream after start: no registry slot", metadata: ["reason": "\(refusal)"])
+                statistics.callRefused(reason: "fleet_\(refusal)")
+                return nil
+            }
+        }
         let identity = CallIdentity(
             callID: start.start.callSid,
             streamID: start.streamSid,

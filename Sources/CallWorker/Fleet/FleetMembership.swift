@@ -12,8 +12,10 @@ import Synchronization
 /// reservation id (as `reservation_id` on the TwiML webhook URL, which the worker passes on as
 /// a `<Parameter>` of the stream, or directly as a stream parameter), and the worker confirms
 /// the reservation when the stream's `start` arrives and releases it when the call ends.
-/// Calls without a reservation id (inbound calls routed by a load balancer) are served as
-/// before and not counted in the registry.
+/// A call without a reservation id (an inbound call routed by a load balancer) claims a slot on
+/// this worker (``admitUnreserved(callSID:logger:)``, ``CapacityRegistry/claim(workerID:callSID:clientID:campaignID:)``)
+/// so the registry's free count stays true; it is refused when the registry says this worker has
+/// no slot (full, draining, lease lapsed), and released at call end like a reserved call.
 ///
 /// Registry failures never stop a call: they are logged with `call_sid` and counted in
 /// `capacity_registry_errors_total{operation}`; an unconfirmed hold lapses by itself, and a
@@ -37,6 +39,22 @@ public final class FleetMembership: Sendable {
     private let drainingInRegistry = Atomic<Bool>(false)
     private let pendingReleases = Mutex<Set<UUID>>([])
     private let joined = Mutex(JoinState())
+    /// Call SID -> the slot claimed for it by ``admitUnreserved(callSID:logger:)``.
+    private let claims = Mutex<[String: UUID]>([:])
+
+    /// The client id unreserved (inbound) calls count against in the registry.
+    public static let inboundClientID = "inbound"
+
+    /// What ``admitUnreserved(callSID:logger:)`` decided for a call that came without a reservation.
+    public enum UnreservedAdmission: Sendable, Hashable {
+        /// A slot was claimed; ``tracking(reservationID:callSID:logger:during:)`` releases it at the end.
+        case counted(reservationID: UUID)
+        /// The registry has no slot on this worker for the call: refuse it.
+        case refused(ClaimRefusal)
+        /// The registry could not be asked (error or timeout): the call goes on uncounted,
+        /// because registry failures never stop a call (logged and counted as `claim` errors).
+        case uncounted
+    }
 
     private struct JoinState {
         var registered = false
@@ -150,6 +168,34 @@ public final class FleetMembership: Sendable {
         return id
     }
 
+    /// Claims a registry slot on this worker for a call that arrived without a reservation.
+    /// Call it once per call, before the call runs; the claim is remembered by call SID and
+    /// released by ``tracking(reservationID:callSID:logger:during:)`` with a `nil` reservation.
+    public func admitUnreserved(callSID: String, logger: Logger) async -> UnreservedAdmission {
+        let registry = self.registry
+        let workerID = registration.workerID
+        do {
+            let outcome = try await bounded { () async throws(CapacityError) in
+                try await registry.claim(workerID: workerID, callSID: callSID, clientID: Self.inboundClientID, campaignID: nil)
+            }
+            switch outcome {
+            case .claimed(let call):
+                claims.withLock { $0[callSID] = call.reservationID }
+                logger.info("unreserved call counted in the capacity registry", metadata: [
+                    "reservation_id": "\(call.reservationID)", "slot": "\(call.slot)",
+                ])
+                return .counted(reservationID: call.reservationID)
+            case .refused(let refusal):
+                logger.warning("capacity registry has no slot on this worker for the call", metadata: ["reason": "\(refusal)"])
+                return .refused(refusal)
+            }
+        } catch {
+            Self.countError(operation: "claim")
+            logger.warning("could not claim a registry slot for the call; the call goes on uncounted", metadata: ["error": "\(error)"])
+            return .uncounted
+        }
+    }
+
     /// Runs a call with its reservation confirmed at the start and released at the end.
     ///
     /// The confirmation runs alongside `body`, so a slow registry never delays the greeting.
@@ -158,7 +204,9 @@ public final class FleetMembership: Sendable {
     /// ``callEndBudget`` for both after `body` returns; a release still unfinished then goes
     /// on in the background and is also queued for ``retryPendingReleases()``.
     /// - Parameters:
-    ///   - reservationID: The call's reservation; nil runs `body` alone.
+    ///   - reservationID: The call's reservation; nil releases the slot
+    ///     ``admitUnreserved(callSID:logger:)`` claimed for `callSID` at the end, or runs `body`
+    ///     alone when there is none.
     ///   - callSID: The carrier's call id, stored with the reservation.
     ///   - logger: The call's logger (carries `call_sid`).
     ///   - body: The call.
@@ -168,10 +216,14 @@ public final class FleetMembership: Sendable {
         logger: Logger,
         during body: () async -> T
     ) async -> T {
-        guard let reservationID else { return await body() }
+        let claimed = reservationID == nil ? claims.withLock { $0.removeValue(forKey: callSID) } : nil
+        guard let reservationID = reservationID ?? claimed else { return await body() }
         var logger = logger
         logger[metadataKey: "reservation_id"] = "\(reservationID)"
-        let confirmation = Task { await self.confirm(reservationID, callSID: callSID, logger: logger) }
+        // A claimed slot is already an active call: nothing to confirm.
+        let confirmation = Task {
+            if claimed == nil { await self.confirm(reservationID, callSID: callSID, logger: logger) }
+        }
         let value = await body()
         let release = Task {
             await confirmation.value

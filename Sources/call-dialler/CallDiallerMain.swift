@@ -1,0 +1,202 @@
+import ArgumentParser
+import CallCapacity
+import CallDialler
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+
+// call-dialler: campaigns of outbound calls on the capacity registry. State in PostgreSQL.
+
+@main
+struct CallDiallerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call-dialler",
+        abstract: "Outbound campaign dialler on the call-capacity registry.",
+        subcommands: [Serve.self, CampaignCommand.self, Import.self, Pause.self, Resume.self, Status.self]
+    )
+}
+
+/// Options every subcommand shares: where the state lives.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (default: $DIALLER_DATABASE_URL, else $CAPACITY_DATABASE_URL).")
+    var databaseURL: String?
+    @Option(help: "Schema of the dialler's tables.")
+    var schema = "call_dialler"
+    @Option(help: "Schema of the capacity registry (the workers' CAPACITY_DATABASE_SCHEMA).")
+    var capacitySchema = ProcessInfo.processInfo.environment["CAPACITY_DATABASE_SCHEMA"] ?? "call_capacity"
+
+    func resolvedURL() throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        guard let url = databaseURL ?? env["DIALLER_DATABASE_URL"] ?? env["CAPACITY_DATABASE_URL"], !url.isEmpty else {
+            throw ValidationError("set --database-url, DIALLER_DATABASE_URL or CAPACITY_DATABASE_URL")
+        }
+        return url
+    }
+
+    /// Runs `body` with a running client, the migrated store and the registry.
+    func withDatabase<T: Sendable>(
+        logger: Logger, _ body: @escaping @Sendable (DiallerStore, PostgresCapacityRegistry, PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(
+            configuration: try PostgresCapacityConfiguration.clientConfiguration(url: try resolvedURL()), backgroundLogger: logger)
+        let store = try DiallerStore(client: client, schema: schema, logger: logger)
+        let registry = try PostgresCapacityRegistry(client: client, schema: capacitySchema, logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            group.addTask {
+                try await registry.migrate()
+                try await store.migrate()
+                return try await body(store, registry, client)
+            }
+            defer { group.cancelAll() }
+            while let value = try await group.next() {
+                if let value { return value }
+            }
+            throw ValidationError("database client stopped")
+        }
+    }
+}
+
+func makeLogger() -> Logger {
+    var logger = Logger(label: "call-dialler")
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    return logger
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the dialler: place calls, receive status callbacks and results.")
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Listen address.") var host = "0.0.0.0"
+    @Option(help: "Listen port.") var port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8090
+    @Option(help: "Public base URL Twilio posts status callbacks to (default: $DIALLER_PUBLIC_URL).")
+    var publicURL = ProcessInfo.processInfo.environment["DIALLER_PUBLIC_URL"] ?? ""
+    @Option(help: "Calls per second per carrier account (Twilio's default CPS is 1).")
+    var cps = Double(ProcessInfo.processInfo.environment["DIALLER_CPS"] ?? "") ?? 1
+    @Option(help: "Seconds a reservation waits for the worker's confirmation.") var holdSeconds = 30
+    @Option(help: "Seconds the drain waits for live calls on SIGTERM.") var drainSeconds = 120
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let token = env["TWILIO_AUTH_TOKEN"], !token.isEmpty else {
+            throw ValidationError("TWILIO_AUTH_TOKEN is required: status callbacks are verified with it")
+        }
+        guard let secret = env["RESULT_WEBHOOK_SECRET"], !secret.isEmpty else {
+            throw ValidationError("RESULT_WEBHOOK_SECRET is required: worker results are verified with it")
+        }
+        guard publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://") else {
+            throw ValidationError("--public-url / DIALLER_PUBLIC_URL must be the dialler's public http(s) base URL")
+        }
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        let logger = makeLogger()
+        let configuration = DiallerConfiguration(
+            publicURL: publicURL, hold: .seconds(holdSeconds), drainTimeout: .seconds(drainSeconds))
+        let (host, port) = (self.host, self.port)
+        try await database.withDatabase(logger: logger) { store, registry, _ in
+            // The carrier REST client is wired here (issue 16 item 1); without it calls are refused
+            // and campaigns pause.
+            let dialler = Dialler(
+                store: store, registry: registry, placer: UnconfiguredPlacer(),
+                pacer: AccountPacer(defaultRate: cps, logger: logger), configuration: configuration, logger: logger)
+            let http = DiallerHTTPServer(
+                dialler: dialler, publicURL: publicURL, twilioAuthToken: token, resultSecret: secret,
+                prometheus: prometheus, logger: logger)
+            let app = http.makeApplication(host: host, port: port) { port in
+                logger.info("listening", metadata: ["port": "\(port)"])
+            }
+            // Reverse order on shutdown: the dialler drains first, the HTTP server (callbacks
+            // and results of live calls) stops after it.
+            let group = ServiceGroup(configuration: .init(
+                services: [app, DiallerService(dialler: dialler)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            logger.info("stopped")
+        }
+    }
+}
+
+struct CampaignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "campaign", abstract: "Create or update a campaign.")
+    @OptionGroup var database: DatabaseOptions
+    @Option var id: String
+    @Option var client: String
+    @Option var bot: String
+    @Option(help: "Caller id (E.164).") var from: String
+    @Option(help: "Carrier account (Twilio Account SID).") var account: String
+    @Option(help: "Most concurrent calls of the campaign.") var maxConcurrent: Int?
+    @Option(help: "Most concurrent calls of the client over all its campaigns.") var clientQuota: Int?
+    @Option var maxAttempts = 3
+    @Option var retryBaseSeconds = 60
+    @Option var retryMaxSeconds = 3600
+    @Option(help: "Calling window HH:MM-HH:MM in --time-zone.") var window = "00:00-24:00"
+    @Option(help: "IANA time zone of the window.") var timeZone = "UTC"
+    @Flag(help: "Ask for answering-machine detection.") var machineDetection = false
+
+    func run() async throws {
+        let campaign = Campaign(
+            id: id, clientID: client, botID: bot, fromNumber: from, account: account, maxConcurrent: maxConcurrent,
+            retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .seconds(retryBaseSeconds), maxDelay: .seconds(retryMaxSeconds)),
+            window: try CallingWindow(parsing: window, timeZone: timeZone), machineDetection: machineDetection)
+        let clientQuota = self.clientQuota
+        try await database.withDatabase(logger: makeLogger()) { store, registry, _ in
+            try await CampaignSetup.apply(campaign, store: store, registry: registry)
+            if let clientQuota { try await CampaignSetup.setClientQuota(campaign.clientID, maxConcurrent: clientQuota, registry: registry) }
+        }
+        print("campaign \(id) saved")
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Import leads from a CSV or JSON file.")
+    @OptionGroup var database: DatabaseOptions
+    @Option var campaign: String
+    @Argument(help: "CSV (header with phone, optional id, priority) or JSON array file.") var file: String
+
+    func run() async throws {
+        let leads = try LeadImporter.parse(try String(contentsOfFile: file, encoding: .utf8))
+        let campaign = self.campaign
+        let added = try await database.withDatabase(logger: makeLogger()) { store, _, _ in
+            try await store.importLeads(leads, into: campaign)
+        }
+        print("imported \(added) new leads of \(leads.count) into \(campaign)")
+    }
+}
+
+struct Pause: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Pause a campaign (live calls finish).")
+    @OptionGroup var database: DatabaseOptions
+    @Option var campaign: String
+    func run() async throws {
+        let campaign = self.campaign
+        try await database.withDatabase(logger: makeLogger()) { store, _, _ in try await store.setPaused(campaignID: campaign, true) }
+        print("campaign \(campaign) paused")
+    }
+}
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Resume a paused campaign.")
+    @OptionGroup var database: DatabaseOptions
+    @Option var campaign: String
+    func run() async throws {
+        let campaign = self.campaign
+        try await database.withDatabase(logger: makeLogger()) { store, _, _ in try await store.setPaused(campaignID: campaign, false) }
+        print("campaign \(campaign) resumed")
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a campaign's leads by state and outcome.")
+    @OptionGroup var database: DatabaseOptions
+    @Option var campaign: String
+    func run() async throws {
+        let campaign = self.campaign
+        let summary = try await database.withDatabase(logger: makeLogger()) { store, _, _ in try await store.summary(campaignID: campaign) }
+        for (key, count) in summary.sorted(by: { $0.key < $1.key }) { print("\(key)\t\(count)") }
+    }
+}

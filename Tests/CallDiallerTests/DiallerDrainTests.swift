@@ -1,0 +1,47 @@
+import CallCapacity
+@testable import CallDialler
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("Dialler drain", .timeLimit(.minutes(2)), .enabled(if: DiallerTestDatabase.shouldRun, DiallerTestDatabase.skipReason))
+struct DiallerDrainTests {
+    @Test("a drain stops new calls, lets the live ones finish and record their outcomes, then run() returns")
+    func drainLetsLiveCallsFinish() async throws {
+        try await DiallerTestDatabase.with { _, store, registry, _ in
+            try await registry.register(WorkerRegistration(workerID: "w", streamURL: "wss://w.test/ws", slots: 10, ttl: .seconds(300)))
+            try await CampaignSetup.apply(Campaign(id: "d", clientID: "x", botID: "b", fromNumber: "+1500", account: "AC"),
+                                          store: store, registry: registry)
+            try await store.importLeads((0..<30).map { LeadRecord(id: "d\($0)", phone: "+1888\($0)") }, into: "d")
+            let fake = FakeCarrier(registry: registry, scripts: [:], publicURL: DiallerHarness.publicURL, authToken: DiallerHarness.authToken,
+                                   resultSecret: DiallerHarness.resultSecret, totalSlots: 10, callDuration: .milliseconds(400))
+            let drainBegan = OneShotSignal()
+            let liveWhenRunReturned = Mutex(-1)
+            try await DiallerHarness.run(store: store, registry: registry, placer: fake,
+                                         pacer: AccountPacer(defaultRate: 1000, burst: 10, logger: DiallerTestDatabase.logger),
+                                         afterDrain: {
+                                             let live = await fake.live
+                                             liveWhenRunReturned.withLock { $0 = live }
+                                             await fake.settle()
+                                         }) { dialler, baseURL in
+                await fake.setBaseURL(baseURL)
+                await fake.setOnPlacement { count in
+                    if count >= 3 {
+                        await dialler.beginDrain()  // idempotent
+                        drainBegan.fire()
+                    }
+                }
+                await drainBegan.wait()
+                #expect(await dialler.isDraining)
+            }
+            // run() returned (the harness awaited it) only after the live calls ended.
+            #expect(liveWhenRunReturned.withLock { $0 } == 0)
+            #expect(try await store.dialingCount() == 0)
+            let placed = await fake.placements.count
+            #expect(placed >= 3 && placed <= 4, "at most the call already past the pace when the drain began")
+            let summary = try await store.summary(campaignID: "d")
+            #expect(summary["answered"] == placed)
+            #expect(summary["pending"] == 30 - placed)
+        }
+    }
+}
