@@ -172,7 +172,7 @@ let package = Package(
         .target(
             name: "CallDialler",
             dependencies: [
-                "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams",
+                "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams", "TwilioREST",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "call-dialler",
             dependencies: [
-                "CallDialler", "CallCapacity",
+                "CallDialler", "CallCapacity", "TwilioREST", "TwilioMediaStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -350,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "CallDiallerTests",
             dependencies: [
-                "CallDialler", "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams",
+                "CallDialler", "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams", "TwilioREST", "CallTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,6 +2,8 @@ import ArgumentParser
 import CallCapacity
 import CallDialler
 import Foundation
+import TwilioMediaStreams
+import TwilioREST
 import Logging
 import Metrics
 import PostgresNIO
@@ -99,10 +101,18 @@ struct Serve: AsyncParsableCommand {
             publicURL: publicURL, hold: .seconds(holdSeconds), drainTimeout: .seconds(drainSeconds))
         let (host, port) = (self.host, self.port)
         try await database.withDatabase(logger: logger) { store, registry, _ in
-            // The carrier REST client is wired here (issue 16 item 1); without it calls are refused
-            // and campaigns pause.
+            // Twilio REST (TWILIO_ACCOUNT_SID + the auth token or an API key); without an account
+            // every call is refused and campaigns pause (fails closed).
+            let placer: any OutboundCallPlacer
+            if let client = try Self.twilioClient(env, authToken: token, logger: logger) {
+                placer = TwilioCallPlacer(client: client)
+                logger.info("placing calls through Twilio REST", metadata: ["account": "\(client.credentials.accountSID)", "base_url": "\(client.configuration.baseURL)"])
+            } else {
+                placer = UnconfiguredPlacer()
+                logger.warning("TWILIO_ACCOUNT_SID not set: calls are refused and campaigns pause")
+            }
             let dialler = Dialler(
-                store: store, registry: registry, placer: UnconfiguredPlacer(),
+                store: store, registry: registry, placer: placer,
                 pacer: AccountPacer(defaultRate: cps, logger: logger), configuration: configuration, logger: logger)
             let http = DiallerHTTPServer(
                 dialler: dialler, publicURL: publicURL, twilioAuthToken: token, resultSecret: secret,
@@ -118,6 +128,29 @@ struct Serve: AsyncParsableCommand {
             try await group.run()
             logger.info("stopped")
         }
+    }
+}
+
+extension Serve {
+    /// The REST client from `TWILIO_ACCOUNT_SID`, `TWILIO_API_KEY` / `TWILIO_API_SECRET` (both
+    /// or neither; else the auth token) and `TWILIO_API_BASE_URL`; nil without an account.
+    static func twilioClient(_ env: [String: String], authToken: String, logger: Logger) throws -> TwilioRESTClient? {
+        guard let account = env["TWILIO_ACCOUNT_SID"], !account.isEmpty else { return nil }
+        guard TwilioSID.isValid(account, kind: .account) else {
+            throw ValidationError("TWILIO_ACCOUNT_SID: expected AC followed by 32 hex digits")
+        }
+        let credentials: TwilioCredentials
+        switch (env["TWILIO_API_KEY"], env["TWILIO_API_SECRET"]) {
+        case (let key?, let secret?): credentials = .apiKey(accountSID: account, keySID: key, secret: secret)
+        case (nil, nil): credentials = .authToken(accountSID: account, authToken: authToken)
+        default: throw ValidationError("TWILIO_API_KEY and TWILIO_API_SECRET go together")
+        }
+        var configuration = TwilioRESTConfiguration()
+        if let base = env["TWILIO_API_BASE_URL"] {
+            guard base.hasPrefix("https://") || base.hasPrefix("http://") else { throw ValidationError("TWILIO_API_BASE_URL must be an http(s) URL") }
+            configuration = TwilioRESTConfiguration(baseURL: base)
+        }
+        return TwilioRESTClient(credentials: credentials, configuration: configuration, logger: logger)
     }
 }
 
