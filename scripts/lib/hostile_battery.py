@@ -71,9 +71,14 @@ class Worker:
     def active_calls(self):
         status, body = self.get("/health/ready")
         try:
-            return json.loads(body).get("active_calls", -1 if status != 200 else 0)
+            if status == 200:
+                return json.loads(body).get("active_calls", 0)
         except ValueError:
-            return -1
+            pass
+        # Not ready (a provider's breaker open, full): the engine's gauge says it.
+        if "call_engine_active_calls" in self.get("/metrics")[1]:
+            return int(self.metric("call_engine_active_calls"))
+        return -1
 
     def metric(self, name):
         _, body = self.get("/metrics")
