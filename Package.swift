@@ -110,6 +110,7 @@ let package = Package(
                 "CallAudio", "CallEngine", "TwilioMediaStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
         ),

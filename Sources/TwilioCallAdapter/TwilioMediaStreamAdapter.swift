@@ -1,6 +1,7 @@
 import CallAudio
 import CallEngine
 import Logging
+import Metrics
 import NIOCore
 import Synchronization
 import TwilioMediaStreams
@@ -25,16 +26,22 @@ public struct TwilioMediaStreamAdapter: Sendable {
         public var startTimeout: Duration
         /// Longest a single outbound write may stay pending (a peer that stops reading).
         public var writeTimeout: Duration
+        /// Pacing of caller media (each stream starts with a copy): frames beyond real time
+        /// plus its slack are dropped and counted.
+        public var mediaBudget: InboundMediaBudget
 
-        /// Creates a configuration (default: `start` within 5 s, writes done within 5 s).
+        /// Creates a configuration (default: `start` within 5 s, writes done within 5 s,
+        /// caller media at real time with 1 s of slack).
         public init(
             session: TwilioStreamSessionConfiguration = .init(), pacing: OutboundPacer.Configuration = .telephony,
-            startTimeout: Duration = .seconds(5), writeTimeout: Duration = .seconds(5)
+            startTimeout: Duration = .seconds(5), writeTimeout: Duration = .seconds(5),
+            mediaBudget: InboundMediaBudget = .init()
         ) {
             self.session = session
             self.pacing = pacing
             self.startTimeout = startTimeout
             self.writeTimeout = writeTimeout
+            self.mediaBudget = mediaBudget
         }
     }
 
@@ -57,6 +64,8 @@ public struct TwilioMediaStreamAdapter: Sendable {
     /// The configuration in force.
     public let configuration: Configuration
     private let logger: Logger
+    /// Caller media frames dropped by the budget, over all streams.
+    private static let droppedFrames = Counter(label: "media_frames_dropped_total")
 
     /// Creates an adapter. `logger` gets `call_sid` once `start` arrives.
     public init(configuration: Configuration = .init(), logger: Logger) {
@@ -129,6 +138,8 @@ public struct TwilioMediaStreamAdapter: Sendable {
             var outcome = Outcome.disconnected
             var frames: [AudioFrame] = []
             frames.reserveCapacity(8)
+            var budget = configuration.mediaBudget
+            let origin = ContinuousClock.now
             do {
                 messages: for try await message in messages {
                     switch session.receive(message, payloadInto: payload) {
@@ -163,6 +174,19 @@ public struct TwilioMediaStreamAdapter: Sendable {
                         group.addTask { await handler.run(conversation, start: start) }
                     case .media(let media):
                         guard let call else { continue messages }
+                        let now = ContinuousClock.now - origin
+                        guard budget.admit(payloadByteCount: media.payloadByteCount, at: now) else {
+                            Self.droppedFrames.increment()
+                            if let dropped = budget.logLineDue(at: now) {
+                                logger.warning("caller media faster than real time; frames dropped", metadata: [
+                                    "dropped": "\(dropped)", "dropped_total": "\(budget.droppedFrames)",
+                                ])
+                            }
+                            continue messages
+                        }
+                        if budget.unreportedDrops > 0 {
+                            await call.conversation.mediaFramesDropped(budget.takeUnreportedDrops())
+                        }
                         frames.removeAll(keepingCapacity: true)
                         do throws(AudioError) {
                             let rate = call.conversation.inputFormat.sampleRate
@@ -184,6 +208,7 @@ public struct TwilioMediaStreamAdapter: Sendable {
                         await call?.conversation.handle(.dtmf(digit: digit))
                     case .stopped:
                         outcome = .stopped
+                        if budget.unreportedDrops > 0 { await call?.conversation.mediaFramesDropped(budget.takeUnreportedDrops()) }
                         await call?.conversation.handle(.hangUp)
                         break messages
                     case .rejected(let error, let policy):
@@ -199,6 +224,7 @@ public struct TwilioMediaStreamAdapter: Sendable {
             }
 
             if let call {
+                if budget.unreportedDrops > 0 { await call.conversation.mediaFramesDropped(budget.takeUnreportedDrops()) }
                 switch outcome {
                 case .malformed:
                     await call.conversation.endNow(reason: .transportError)

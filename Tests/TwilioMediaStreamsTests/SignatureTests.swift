@@ -34,6 +34,21 @@ struct SignatureTests {
         #expect(!validator.isValid(signature: "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=", url: "http://mycompany.com:4321/myapp.php?foo=1&bar=2", parameters: params))
     }
 
+    @Test("fuzz finding: a URL with an empty port (host:/path) validates the signature made for it, and only that")
+    func emptyPort() throws {
+        // Found by Fuzz/FuzzTwilioForm: neither the port-less nor the default-port spelling
+        // equals "wss://exam:/…", so a signature over the URL as given never validated.
+        let url = "wss://exam:/twiml/demobcdef&bot=demo+?x=1"
+        let signature = validator.signature(url: url, parameters: params)
+        #expect(validator.isValid(signature: signature, url: url, parameters: params))
+        try validator.validateWebSocketUpgrade(signature: validator.signature(url: url), url: url)
+        // The port-less and default-port spellings still validate as before; other hosts do not.
+        #expect(validator.isValid(signature: validator.signature(url: "wss://exam/twiml/demobcdef&bot=demo+?x=1", parameters: params),
+                                  url: url, parameters: params))
+        #expect(!validator.isValid(signature: signature, url: "wss://exama:/twiml/demobcdef&bot=demo+?x=1", parameters: params))
+        #expect(!validator.isValid(signature: signature, url: url, parameters: [:]))
+    }
+
     @Test("repeated keys, array params, raw apostrophe, user info")
     func specialCases() {
         #expect(validator.isValid(signature: "IK+Dwps556ElfBT0I3Rgjkr1wJU=", url: url, parameters: [

@@ -61,6 +61,12 @@ struct CallAccounting: Sendable {
     /// The short-audio filter saved an STT request.
     mutating func sttSaved() { usage.sttRequestsSaved += 1 }
 
+    /// An utterance was not transcribed: the call's STT budget for the minute was used.
+    mutating func sttThrottled() { usage.sttRequestsThrottled += 1 }
+
+    /// The transport dropped `count` caller media frames (a flood).
+    mutating func mediaFramesDropped(_ count: Int) { usage.mediaFramesDropped += max(0, count) }
+
     /// Model tokens and TTS characters.
     mutating func add(tokens: TokenUsage?, ttsCharacters: Int, cacheHit: Bool, served: (String, ProviderDescriptor)?) {
         if let tokens {

@@ -180,6 +180,13 @@ public actor CallConversation {
         execute(machine.endNow(reason))
     }
 
+    /// The transport dropped `count` caller media frames (they came faster than real time):
+    /// counted in the result's ``CallUsage/mediaFramesDropped``.
+    public func mediaFramesDropped(_ count: Int) {
+        guard !finished else { return }
+        machine.accounting.mediaFramesDropped(count)
+    }
+
     /// The current phase.
     public var currentPhase: CallPhase { machine.phase }
 
@@ -289,6 +296,11 @@ public actor CallConversation {
             statistics?.turnCompleted(timings)
         case .idlePrompt(let number):
             logger.info("caller idle; prompting", metadata: ["prompt": "\(number)"])
+        case .sttThrottled:
+            logger.warning("STT budget for the minute used; utterance skipped", metadata: [
+                "limit_per_minute": "\(configuration.limits.maximumTranscriptionsPerMinute)",
+                "skipped_total": "\(machine.accounting.usage.sttRequestsThrottled)",
+            ])
         case .backchannel(let text):
             logger.info("backchannel while the agent speaks; not interrupting", metadata: ["transcript": "\(text)"])
         case .junkTranscript(let text):

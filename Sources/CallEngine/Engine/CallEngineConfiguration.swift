@@ -201,12 +201,17 @@ public struct CallLimits: Sendable, Hashable {
     public var maximumToolRounds: Int
     /// Longest the agent waits for playback of a goodbye to be confirmed before hanging up anyway.
     public var goodbyeGrace: Duration
+    /// Most STT requests (final, speculative and barge-in checks) started in any minute of
+    /// the call; utterances beyond it are skipped and counted in ``CallUsage/sttRequestsThrottled``.
+    public var maximumTranscriptionsPerMinute: Int
 
-    /// Creates limits (defaults: 30 min, 10 s media gap, 200 turns, 3 tool rounds).
+    /// Creates limits (defaults: 30 min, 10 s media gap, 200 turns, 3 tool rounds, 30 STT
+    /// requests a minute).
     public init(
         maximumDuration: Duration = .seconds(1800), mediaTimeout: Duration = .seconds(10), maximumTurns: Int = 200,
-        maximumToolRounds: Int = 3, goodbyeGrace: Duration = .seconds(3)
+        maximumToolRounds: Int = 3, goodbyeGrace: Duration = .seconds(3), maximumTranscriptionsPerMinute: Int = 30
     ) {
+        self.maximumTranscriptionsPerMinute = maximumTranscriptionsPerMinute
         self.maximumDuration = maximumDuration
         self.mediaTimeout = mediaTimeout
         self.maximumTurns = maximumTurns

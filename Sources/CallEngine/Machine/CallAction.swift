@@ -31,6 +31,8 @@ enum CallNote: Sendable, Equatable {
     case turnCompleted(TurnTimings)
     /// The caller was idle; the agent prompts (prompt number).
     case idlePrompt(Int)
+    /// An utterance was skipped: the call's STT requests for the minute were used.
+    case sttThrottled
     /// A short utterance over the agent was a backchannel.
     case backchannel(String)
     /// A transcript was empty or junk: no reply.

@@ -48,7 +48,9 @@ extension CallStateMachine {
     /// The utterance in progress, as the detector would end it now: start transcribing it.
     mutating func speculate(_ utterance: Utterance) -> [CallAction] {
         var actions: [CallAction] = []
-        guard endReason == nil, speculation == nil, caller.inUtterance else { return actions }
+        // A speculation is optional: over the STT budget there is none (the utterance is
+        // transcribed at its end if the budget then allows).
+        guard endReason == nil, speculation == nil, caller.inUtterance, transcriptions.take(at: timers.wallTime) else { return actions }
         let id = newTurn(.speculate(utterance), into: &actions)
         speculation = Speculation(turn: id, speechStart: utterance.speechStart, speechEnd: utterance.speechEnd, seconds: utterance.seconds)
         return actions
@@ -113,8 +115,8 @@ extension CallStateMachine {
         return true
     }
 
-    /// The caller went on speaking: the speculative result is not used.
-    private mutating func waste(_ speculation: Speculation, into actions: inout [CallAction]) {
+    /// The caller went on speaking (or the utterance was skipped): the speculative result is not used.
+    mutating func waste(_ speculation: Speculation, into actions: inout [CallAction]) {
         self.speculation = nil
         if speculation.transcript == nil {
             // Cancelled in flight: the audio was (probably) sent already, so count it.

@@ -70,10 +70,13 @@ struct CallStateMachine: Sendable {
     var consecutiveFailures = 0
     /// A speculative transcription of the utterance in progress.
     var speculation: Speculation?
+    /// STT requests started in the last minute (``CallLimits/maximumTranscriptionsPerMinute``).
+    var transcriptions: TranscriptionBudget
 
     /// A machine for a call with `configuration`.
     init(configuration: CallEngineConfiguration) {
         self.configuration = configuration
+        transcriptions = TranscriptionBudget(limit: configuration.limits.maximumTranscriptionsPerMinute)
     }
 
     // MARK: Reading
@@ -187,7 +190,21 @@ struct CallStateMachine: Sendable {
         guard !isClosing else { return }
         if caller.startedDuringSpeech, !caller.interruptedAgent, !ledger.isEmpty {
             // Short speech over the agent: interrupt only if it is not a backchannel.
+            guard transcriptions.take(at: timers.wallTime) else {
+                throttled(into: &actions)
+                return
+            }
             _ = newTurn(.checkInterruption(utterance), into: &actions)
+            return
+        }
+        let covered = speculation.map { !$0.failed && $0.speechEnd == utterance.speechEnd } ?? false
+        if !covered, !transcriptions.take(at: timers.wallTime) {
+            // Over the STT budget: the utterance is skipped (a reply in flight goes on).
+            if let speculation, !speculation.failed { waste(speculation, into: &actions) } else { speculation = nil }
+            throttled(into: &actions)
+            if case .callerSpeaking(let reply) = state {
+                enter(ledger.isEmpty ? (reply.map { .thinking(reply: $0) } ?? .listening) : .speaking(reply: reply))
+            }
             return
         }
         callerTurns += 1
@@ -206,6 +223,12 @@ struct CallStateMachine: Sendable {
         let id = newTurn(.transcribeAndReply(utterance), into: &actions)
         accounting.beginTimings(id, timings)
         enter(.thinking(reply: id))
+    }
+
+    /// An utterance skipped for the STT budget: counted, noted.
+    private mutating func throttled(into actions: inout [CallAction]) {
+        accounting.sttThrottled()
+        actions.append(.note(.sttThrottled))
     }
 
     private mutating func checkBargeIn(frameDuration: Duration, into actions: inout [CallAction]) {

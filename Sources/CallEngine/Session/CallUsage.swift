@@ -21,6 +21,11 @@ public struct CallUsage: Sendable, Hashable, Codable {
     public var sttSpeculativeWasted: Int = 0
     /// Audio seconds of the wasted speculative requests: their extra STT cost.
     public var sttSpeculativeWastedSeconds: Double = 0
+    /// Utterances not transcribed because the call had used its STT requests for the minute
+    /// (``CallLimits/maximumTranscriptionsPerMinute``).
+    public var sttRequestsThrottled: Int = 0
+    /// Caller media frames dropped because they arrived faster than real time (a flood).
+    public var mediaFramesDropped: Int = 0
 
     /// Creates zero usage.
     public init() {}
@@ -28,6 +33,7 @@ public struct CallUsage: Sendable, Hashable, Codable {
     private enum CodingKeys: String, CodingKey {
         case sttAudioSeconds, sttRequests, sttRequestsSaved, llmInputTokens, llmOutputTokens, ttsCharacters, ttsCacheHits
         case sttSpeculativeRequests, sttSpeculativeWasted, sttSpeculativeWastedSeconds
+        case sttRequestsThrottled, mediaFramesDropped
     }
 
     /// Decodes usage; fields added after a result was written default to zero.
@@ -43,6 +49,8 @@ public struct CallUsage: Sendable, Hashable, Codable {
         sttSpeculativeRequests = try c.decodeIfPresent(Int.self, forKey: .sttSpeculativeRequests) ?? 0
         sttSpeculativeWasted = try c.decodeIfPresent(Int.self, forKey: .sttSpeculativeWasted) ?? 0
         sttSpeculativeWastedSeconds = try c.decodeIfPresent(Double.self, forKey: .sttSpeculativeWastedSeconds) ?? 0
+        sttRequestsThrottled = try c.decodeIfPresent(Int.self, forKey: .sttRequestsThrottled) ?? 0
+        mediaFramesDropped = try c.decodeIfPresent(Int.self, forKey: .mediaFramesDropped) ?? 0
     }
 
     /// Estimated cost under `prices`.

@@ -61,13 +61,13 @@ public struct TwilioSignatureValidator: Sendable {
         else {
             throw .signatureMismatch
         }
-        let candidates: [String]
+        // The URL without its port and with the default port; and the URL exactly as given
+        // when it is neither (an empty port, `host:/path`, would otherwise never validate).
+        var candidates = [url]
         if let parsed = SignedURL(url) {
-            let a = parsed.withoutPort
-            let b = parsed.withPort
-            candidates = a == b ? [a] : [a, b]
-        } else {
-            candidates = [url]
+            candidates = [parsed.withoutPort, parsed.withPort]
+            if candidates[0] == candidates[1] { candidates.removeLast() }
+            if !candidates.contains(url) { candidates.append(url) }
         }
         var valid = false
         for candidate in candidates {

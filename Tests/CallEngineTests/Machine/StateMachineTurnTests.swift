@@ -262,3 +262,45 @@ struct StateMachineTurnTests {
         }
     }
 }
+
+/// The per-call STT budget (``CallLimits/maximumTranscriptionsPerMinute``).
+@Suite("Call state machine: STT requests per minute")
+struct StateMachineTranscriptionBudgetTests {
+    static func driver(limit: Int) -> MachineDriver {
+        var configuration = MachineDriver.configuration()
+        configuration.limits.maximumTranscriptionsPerMinute = limit
+        configuration.speculation.enabled = false
+        return MachineDriver(configuration)
+    }
+
+    @Test("utterances beyond the budget are skipped and counted; as requests age past a minute transcription resumes")
+    func throttled() {
+        var driver = Self.driver(limit: 3)
+        driver.start()
+        var startedAt: [Int] = []
+        // 30 utterances, one every 2.44 s (0.44 s of speech, 2 s of silence): about 73 s.
+        for k in 0..<30 {
+            let turn = driver.callerFinishes()
+            if turn != 0 {
+                startedAt.append(k)
+                _ = driver.transcribed(turn, "Hello there.")
+                driver.turnEnded(turn)
+            }
+            #expect(driver.machine.phase == .listening)
+            driver.frames(100)
+        }
+        // Three in the first minute; then one each time one of those is a minute old.
+        #expect(startedAt == [0, 1, 2, 25, 26, 27])
+        #expect(driver.machine.accounting.usage.sttRequestsThrottled == 24)
+        #expect(driver.log.filter { $0 == .note(.sttThrottled) }.count == 24)
+        #expect(driver.machine.callerTurnCount == 6)
+        #expect(driver.machine.endReason == nil)
+    }
+
+    @Test("the window slides: requests free up one by one as they age past a minute")
+    func slidingWindow() {
+        var budget = TranscriptionBudget(limit: 2)
+        let taken = [0, 30, 59, 60, 89, 90, 90].map { budget.take(at: .seconds($0)) }
+        #expect(taken == [true, true, false, true, false, true, false])
+    }
+}
