@@ -172,8 +172,9 @@ public final class TwilioCallTransport: CallTransport {
     /// Classifies a mark Twilio echoed: the engine's played or flushed report, or nil for a
     /// mark this transport never sent (or one already reported).
     public func markEchoed(name: String) -> TransportEvent? {
-        state.withLock { state -> TransportEvent? in
-            switch state.playback.markEchoed(name: name) {
+        let now = self.now
+        return state.withLock { state -> TransportEvent? in
+            switch state.playback.markEchoed(name: name, now: now) {
             case .played(let chunk):
                 return .markPlayed(PlaybackMark(rawValue: UInt64(clamping: chunk.chunk)))
             case .flushed(let chunk):
@@ -189,6 +190,14 @@ public final class TwilioCallTransport: CallTransport {
     public func writeStalled(longerThan limit: Duration) -> Bool {
         let now = self.now
         return state.withLock { state in state.writingSince.map { now - $0 >= limit } ?? false }
+    }
+
+    /// Whether a mark has gone unechoed for at least `limit` after its audio finished playing:
+    /// the peer is not consuming the stream (it stopped reading, or its socket buffers are
+    /// large enough that no write blocks yet).
+    public func marksUnechoed(longerThan limit: Duration) -> Bool {
+        let now = self.now
+        return state.withLock { state in state.playback.echoOverdue(at: now).map { $0 >= limit } ?? false }
     }
 
     /// Whether the transport was closed.

@@ -57,7 +57,8 @@ public struct TwilioMediaStreamAdapter: Sendable {
         case startTimeout
         /// The handler refused the call (for example a bad stream token).
         case refused
-        /// The peer stopped reading: a write stayed pending past the write timeout.
+        /// The peer stopped reading: a write stayed pending past the write timeout, or no mark
+        /// was echoed for that long after its audio finished playing.
         case writeTimeout
     }
 
@@ -115,7 +116,8 @@ public struct TwilioMediaStreamAdapter: Sendable {
             let tick = min(link.call == nil ? configuration.startTimeout : configuration.writeTimeout, .seconds(1))
             do { try await Task.sleep(for: tick) } catch { return nil }
             if let call = link.call {
-                guard call.transport.writeStalled(longerThan: configuration.writeTimeout) else { continue }
+                guard call.transport.writeStalled(longerThan: configuration.writeTimeout)
+                    || call.transport.marksUnechoed(longerThan: configuration.writeTimeout) else { continue }
                 await call.conversation.endNow(reason: .writeTimeout)
                 call.transport.close()
                 return .writeTimeout

@@ -161,6 +161,29 @@ struct TwilioMediaStreamAdapterTests {
         continuation.finish()
     }
 
+    @Test("a peer whose socket takes every write but never echoes a mark: the call ends with write_timeout")
+    func marksNeverEchoed() async throws {
+        let (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        var simulator = TwilioCallerSimulator()
+        continuation.yield(ByteBuffer(string: simulator.connectedMessage()))
+        continuation.yield(ByteBuffer(string: simulator.startMessage()))
+        let handler = TestCallHandler()
+        let writer = RecordingWireWriter()
+        let adapter = TwilioMediaStreamAdapter(configuration: .init(writeTimeout: .milliseconds(200)), logger: Self.logger)
+        // Writes complete at once (large socket buffers), media keeps coming, marks never echo.
+        let feeder = Task {
+            for await message in writer.written where message.contains(#""event":"media""#) {
+                continuation.yield(ByteBuffer(string: simulator.mediaMessage([UInt8](repeating: MuLaw.silenceCode, count: 160))))
+            }
+        }
+        let outcome = await adapter.run(messages: messages, writer: writer, handler: handler)
+        #expect(outcome == .writeTimeout)
+        var results = handler.finished.makeAsyncIterator()
+        #expect(await results.next()?.endReason == .writeTimeout)
+        continuation.finish()
+        feeder.cancel()
+    }
+
     @Test("a refused call closes the stream without running the engine")
     func refused() async {
         let (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)

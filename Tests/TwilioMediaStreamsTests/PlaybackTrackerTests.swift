@@ -90,3 +90,35 @@ struct PlaybackTrackerTests {
         #expect(t.report(for: PlaybackChunkID(turn: 9, chunk: 0))?.state == .played)
     }
 }
+
+@Suite("Mark echo deadline (virtual clock)")
+struct MarkEchoDeadlineTests {
+    @Test("a mark is due when its audio has played; overdue grows until it is echoed, and clear makes every pending mark due at once")
+    func echoOverdue() throws {
+        var playback = TwilioOutboundPlayback(streamSid: "MZ" + String(repeating: "0", count: 32), pacing: .telephony)
+        let chunk = PlaybackChunkID(turn: 0, chunk: 0)
+        playback.append([UInt8](repeating: 0x55, count: 160 * 5), chunk: chunk)  // 100 ms
+        playback.finishChunk(chunk)
+        var sent = 0
+        _ = playback.poll(now: .zero) { _ in sent += 1 }
+        #expect(sent == 6)  // 5 frames + the mark
+        #expect(playback.echoOverdue(at: .milliseconds(100)) == nil)
+        #expect(playback.echoOverdue(at: .milliseconds(5_100)) == .seconds(5))
+        #expect(playback.markEchoed(name: chunk.markName, now: .milliseconds(5_100)) == .played(chunk))
+        #expect(playback.echoOverdue(at: .seconds(60)) == nil)
+
+        let next = PlaybackChunkID(turn: 1, chunk: 0)
+        playback.append([UInt8](repeating: 0x55, count: 160 * 50), chunk: next)  // 1 s
+        playback.finishChunk(next)
+        var t = Duration.seconds(10)
+        while t < .seconds(12) {
+            _ = playback.poll(now: t) { _ in }
+            t += .milliseconds(100)
+        }
+        // The last frame left at about 11.0 s and plays out by about 11.0 s; the mark is not yet overdue at 11.1 s.
+        #expect(playback.echoOverdue(at: .milliseconds(11_000)) == nil)
+        _ = playback.interrupt(now: .milliseconds(11_050)) { _ in }
+        // After clear Twilio echoes at once: overdue counts from the clear.
+        #expect(playback.echoOverdue(at: .milliseconds(11_550)) == .milliseconds(500))
+    }
+}

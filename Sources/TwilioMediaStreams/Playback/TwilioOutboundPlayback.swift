@@ -15,6 +15,10 @@ public struct TwilioOutboundPlayback: Sendable {
     /// The message writer for this stream.
     public let encoder: TwilioOutboundEncoder
     private var message: ByteBuffer
+    /// When the audio before the oldest mark still awaiting its echo finishes playing (nil: no
+    /// mark is awaited). Twilio echoes a mark once the audio before it has played, so an echo
+    /// far past this time means the peer is not consuming the stream.
+    private var echoDue: Duration?
 
     /// Creates the outbound side for `streamSid` (from `start`).
     public init(streamSid: String, pacing: OutboundPacer.Configuration = .init(), tracker: PlaybackTracker = .init()) {
@@ -49,7 +53,7 @@ public struct TwilioOutboundPlayback: Sendable {
     /// - Returns: when to poll again.
     public mutating func poll<E: Error>(now: Duration, send: (ByteBuffer) throws(E) -> Void) throws(E) -> OutboundPacer.Wait {
         try Self.drive(
-            pacer: &pacer, tracker: &tracker, message: &message, encoder: encoder, now: now, send: send)
+            pacer: &pacer, tracker: &tracker, message: &message, echoDue: &echoDue, encoder: encoder, now: now, send: send)
     }
 
     /// One step of an async driver loop: the next message due at `now`, or when to ask again.
@@ -77,7 +81,7 @@ public struct TwilioOutboundPlayback: Sendable {
     public mutating func next(now: Duration) -> Step {
         var produced = false
         let wait = Self.drive(
-            pacer: &pacer, tracker: &tracker, message: &message, encoder: encoder, now: now, limit: 1
+            pacer: &pacer, tracker: &tracker, message: &message, echoDue: &echoDue, encoder: encoder, now: now, limit: 1
         ) { _ in produced = true }
         if produced { return .send(message) }
         switch wait {
@@ -92,12 +96,16 @@ public struct TwilioOutboundPlayback: Sendable {
         pacer: inout OutboundPacer,
         tracker: inout PlaybackTracker,
         message: inout ByteBuffer,
+        echoDue: inout Duration?,
         encoder: TwilioOutboundEncoder,
         now: Duration,
         limit: Int = .max,
         send: (ByteBuffer) throws(E) -> Void
     ) throws(E) -> OutboundPacer.Wait {
-        try pacer.poll(now: now, limit: limit) { (output) throws(E) in
+        var markSent = false
+        // The first awaited mark is due once the audio sent before it has played.
+        defer { if markSent, echoDue == nil { echoDue = now + pacer.lead(at: now) } }
+        return try pacer.poll(now: now, limit: limit) { (output) throws(E) in
             message.clear()
             switch output {
             case .media(let frame, let chunk):
@@ -108,6 +116,7 @@ public struct TwilioOutboundPlayback: Sendable {
                 encoder.encodeMark(name: chunk.markName, into: &message)
                 try send(message)
                 tracker.markSent(chunk: chunk)
+                markSent = true
             }
         }
     }
@@ -124,12 +133,34 @@ public struct TwilioOutboundPlayback: Sendable {
         }
         var flushed = tracker.clear()
         for id in dropped.droppedChunks where !flushed.contains(id) { flushed.append(id) }
+        // Twilio echoes every pending mark as soon as it gets `clear`.
+        if echoDue != nil { echoDue = now }
         return flushed
     }
 
     /// Classifies a mark Twilio echoed.
     public mutating func markEchoed(name: String) -> MarkEchoResult {
-        tracker.markEchoed(name: name)
+        markEchoed(name: name, now: nil)
+    }
+
+    /// Classifies a mark Twilio echoed at `now` (pacer time), and restarts the echo deadline
+    /// for the next mark still awaited (``echoOverdue(at:)``).
+    public mutating func markEchoed(name: String, now: Duration?) -> MarkEchoResult {
+        let result = tracker.markEchoed(name: name)
+        if tracker.pendingMarkCount == 0 && tracker.flushedMarksAwaitingEcho == 0 {
+            echoDue = nil
+        } else if let now {
+            // The marks still awaited cover audio that has all finished by the end of the lead.
+            echoDue = now + pacer.lead(at: now)
+        }
+        return result
+    }
+
+    /// How long past the moment its audio finished playing the oldest awaited mark has gone
+    /// unechoed (nil: none is late). A peer that stops reading never echoes: this grows.
+    public func echoOverdue(at now: Duration) -> Duration? {
+        guard let echoDue, now > echoDue else { return nil }
+        return now - echoDue
     }
 
     /// Whether agent audio is queued here or may still be playing at Twilio.
