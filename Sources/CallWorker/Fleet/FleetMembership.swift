@@ -218,8 +218,11 @@ public final class FleetMembership: Sendable {
     ) async -> T {
         let claimed = reservationID == nil ? claims.withLock { $0.removeValue(forKey: callSID) } : nil
         guard let reservationID = reservationID ?? claimed else { return await body() }
-        var logger = logger
-        logger[metadataKey: "reservation_id"] = "\(reservationID)"
+        var tagged = logger
+        tagged[metadataKey: "reservation_id"] = "\(reservationID)"
+        // Captured as a constant: the tasks below get a Sendable copy (ThreadSanitizer builds
+        // refuse to send a captured `var`).
+        let logger = tagged
         // A claimed slot is already an active call: nothing to confirm.
         let confirmation = Task {
             if claimed == nil { await self.confirm(reservationID, callSID: callSID, logger: logger) }
