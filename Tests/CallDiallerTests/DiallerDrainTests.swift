@@ -1,3 +1,4 @@
+import CallTesting
 import CallCapacity
 @testable import CallDialler
 import Foundation
@@ -15,7 +16,7 @@ struct DiallerDrainTests {
             try await store.importLeads((0..<30).map { LeadRecord(id: "d\($0)", phone: "+1888\($0)") }, into: "d")
             let fake = FakeCarrier(registry: registry, scripts: [:], publicURL: DiallerHarness.publicURL, authToken: DiallerHarness.authToken,
                                    resultSecret: DiallerHarness.resultSecret, totalSlots: 10, callDuration: .milliseconds(400))
-            let drainBegan = OneShotSignal()
+            let drainBegan = WireSignal()
             let liveWhenRunReturned = Mutex(-1)
             try await DiallerHarness.run(store: store, registry: registry, placer: fake,
                                          pacer: AccountPacer(defaultRate: 1000, burst: 10, logger: DiallerTestDatabase.logger),

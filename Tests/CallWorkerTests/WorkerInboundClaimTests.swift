@@ -60,7 +60,7 @@ struct WorkerInboundClaimTests {
 /// An ``InMemoryCapacityRegistry`` that signals the first release and records claims.
 final class ClaimObservingRegistry: CapacityRegistry {
     let base = InMemoryCapacityRegistry()
-    let released = OneShot()
+    let released = WireSignal()
     private let claims = Mutex<[String]>([])
 
     var claimedSIDs: [String] { claims.withLock { $0 } }
@@ -94,27 +94,3 @@ final class ClaimObservingRegistry: CapacityRegistry {
     }
 }
 
-/// Resumes every waiter once `fire()` was called (before or after they wait).
-final class OneShot: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func fire() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.fired = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.fired { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-}

@@ -26,6 +26,11 @@ public final class WireSignal: Sendable {
         gate.releaseAll()
     }
 
+    /// Suspends until the signal fires (at once if it has) or the task is cancelled.
+    public func wait() async {
+        await gate.wait()
+    }
+
     /// Suspends until the signal fires, `other` is released, or the task is cancelled.
     func wait(orUntil other: StallGate) async {
         await withTaskGroup(of: Void.self) { group in
