@@ -101,6 +101,7 @@ let package = Package(
                 "CallAudio", "VoiceActivity", "SpeechServices",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

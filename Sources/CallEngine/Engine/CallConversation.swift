@@ -39,6 +39,8 @@ public actor CallConversation {
     private let startedAt = Date()
     private let detector: VoiceActivityDetector
     private var recorder: CallRecorder?
+    /// The recording of a finished call, whose file ``run()`` waits for before the result.
+    private var closingRecording: RecordingSpool?
     private var signals: [Int: TurnSignal] = [:]
     private var finished = false
     private var started = false
@@ -98,12 +100,7 @@ public actor CallConversation {
         (requests, requestContinuation) = AsyncStream.makeStream(of: TurnRequest.self)
         (partials, partialContinuation) = AsyncStream.makeStream(of: CallResult.self, bufferingPolicy: .bufferingNewest(1))
         if let directory = configuration.recordingDirectory {
-            let path = directory + "/" + identity.storageName + ".wav"
-            do {
-                recorder = try CallRecorder(path: path, sampleRate: configuration.sampleRate)
-            } catch {
-                logger.error("cannot open call recording", metadata: ["path": "\(path)", "error": "\(error)"])
-            }
+            recorder = CallRecorder(path: directory + "/" + identity.storageName + ".wav", sampleRate: configuration.sampleRate, logger: logger)
         }
     }
 
@@ -137,6 +134,7 @@ public actor CallConversation {
             group.cancelAll()
         }
         if !finished { execute(machine.endNow(.cancelled)) }
+        await finishRecording()
         let result = currentResult(endReason: machine.endReason ?? .cancelled)
         statistics?.callEnded(result)
         logger.info(
@@ -207,12 +205,7 @@ public actor CallConversation {
             return
         }
         if let recorder {
-            do {
-                try frame.withUnsafeSamples { (samples: UnsafeBufferPointer<Int16>) throws(AudioError) in try recorder.caller(samples) }
-            } catch {
-                report(.rejected("recording stopped: \(error)"))
-                self.recorder = nil
-            }
+            frame.withUnsafeSamples { (samples: UnsafeBufferPointer<Int16>) in recorder.caller(samples) }
         }
         let event: VoiceActivityEvent?
         do {
@@ -264,13 +257,20 @@ public actor CallConversation {
                 partialContinuation.finish()
                 for signal in signals.values { signal.fire() }
                 requestContinuation.finish()
-                do {
-                    try recorder?.close()
-                } catch {
-                    report(.rejected("recording: \(error)"))
-                }
+                closingRecording = recorder?.stop()
                 recorder = nil
             }
+        }
+    }
+
+    /// Waits until the recording's file is finished; its failures go into the result.
+    private func finishRecording() async {
+        guard let closing = closingRecording else { return }
+        closingRecording = nil
+        let outcome = await closing.finish()
+        if let error = outcome.error { report(.rejected("recording: \(error)")) }
+        if outcome.droppedSamples > 0 {
+            report(.rejected("recording: \(outcome.droppedSamples / 2) samples dropped (storage too slow or failed)"))
         }
     }
 

@@ -194,6 +194,8 @@ public struct CallLimits: Sendable, Hashable {
     public var maximumDuration: Duration
     /// Longest wait for caller audio on the wall clock (carriers stream continuously, silence
     /// included): a stream that stops sending media ends with ``CallEndReason/mediaTimeout``.
+    /// The default, 8 s, is 400 missed 20 ms frames; with the 1 s wall-clock tick a stuck
+    /// stream's slot is free within 9 s.
     public var mediaTimeout: Duration
     /// Most caller turns.
     public var maximumTurns: Int
@@ -208,7 +210,7 @@ public struct CallLimits: Sendable, Hashable {
     /// Creates limits (defaults: 30 min, 10 s media gap, 200 turns, 3 tool rounds, 30 STT
     /// requests a minute).
     public init(
-        maximumDuration: Duration = .seconds(1800), mediaTimeout: Duration = .seconds(10), maximumTurns: Int = 200,
+        maximumDuration: Duration = .seconds(1800), mediaTimeout: Duration = .seconds(8), maximumTurns: Int = 200,
         maximumToolRounds: Int = 3, goodbyeGrace: Duration = .seconds(3), maximumTranscriptionsPerMinute: Int = 30
     ) {
         self.maximumTranscriptionsPerMinute = maximumTranscriptionsPerMinute

@@ -1,4 +1,5 @@
 import CallAudio
+import Logging
 
 /// Records both legs of a call to one stereo PCM16 WAV at the engine's rate (left: caller,
 /// right: agent), aligned on the caller's 20 ms frame clock.
@@ -6,45 +7,50 @@ import CallAudio
 /// Agent audio (resampled to the engine's rate) is queued as it is sent and drained one
 /// frame per caller frame, the way the carrier plays it; a barge-in `clear` drops what was
 /// queued. The queue is bounded (60 s): beyond it the oldest agent audio is dropped and
-/// counted. Memory stays constant: samples stream to disk through ``WAVStreamWriter``.
+/// counted. Memory stays constant: interleaved samples are gathered into 1 s chunks and
+/// written off the cooperative pool by a ``RecordingSpool``; the per-frame path only copies
+/// samples into a buffer reserved in advance.
 final class CallRecorder {
-    private let writer: WAVStreamWriter
+    private let spool: RecordingSpool
+    private var pending: [Int16] = []
+    private let chunkSamples: Int
     private let sampleRate: Int
     private let maximumQueued: Int
     private var agentQueue: [Int16] = []
     private var agentRead = 0
-    private var interleaved: [Int16]
     private var resampler: StreamingResampler<Int16>?
     private var resampled: [Int16] = []
     private(set) var droppedAgentSamples = 0
 
-    init(path: String, sampleRate: Int) throws(AudioError) {
-        writer = try WAVStreamWriter(path: path, format: AudioFormat(encoding: .pcm16, sampleRate: sampleRate, channels: 2))
+    /// Starts recording to `path` (created on the I/O thread pool; failures are logged with
+    /// `logger`'s `call_sid` and reported by ``close()``).
+    init(path: String, sampleRate: Int, logger: Logger) {
+        spool = RecordingSpool(path: path, format: AudioFormat(encoding: .pcm16, sampleRate: sampleRate, channels: 2), logger: logger)
         self.sampleRate = sampleRate
         maximumQueued = sampleRate * 60
-        interleaved = [Int16](repeating: 0, count: 2 * AudioFrame.capacity)
+        chunkSamples = 2 * sampleRate
+        // Room for one chunk plus one frame, so appending a frame never reallocates.
+        pending.reserveCapacity(chunkSamples + 2 * AudioFrame.capacity)
         agentQueue.reserveCapacity(maximumQueued)
     }
 
-    /// One caller frame: written beside the next frame of queued agent audio (or silence).
-    func caller(_ samples: UnsafeBufferPointer<Int16>) throws(AudioError) {
+    /// One caller frame: recorded beside the next frame of queued agent audio (or silence).
+    func caller(_ samples: UnsafeBufferPointer<Int16>) {
         let count = min(samples.count, AudioFrame.capacity)
         for i in 0..<count {
-            interleaved[2 * i] = samples[i]
+            pending.append(samples[i])
             if agentRead < agentQueue.count {
-                interleaved[2 * i + 1] = agentQueue[agentRead]
+                pending.append(agentQueue[agentRead])
                 agentRead += 1
             } else {
-                interleaved[2 * i + 1] = 0
+                pending.append(0)
             }
         }
         if agentRead == agentQueue.count {
             agentQueue.removeAll(keepingCapacity: true)
             agentRead = 0
         }
-        try interleaved.withUnsafeBufferPointer { buffer in
-            Result { () throws(AudioError) in try writer.append(pcm16: UnsafeBufferPointer(rebasing: buffer[0..<(2 * count)])) }
-        }.get()
+        if pending.count >= chunkSamples { spool.submit(&pending) }
     }
 
     /// Agent audio sent to the carrier.
@@ -88,8 +94,10 @@ final class CallRecorder {
         agentRead = 0
     }
 
-    /// Finishes the file (patches the header, fsyncs).
-    func close() throws(AudioError) {
-        try writer.close()
+    /// Hands over what is left; the returned spool's ``RecordingSpool/finish()`` waits until
+    /// the file is finished (header patched, fsynced) off the cooperative pool.
+    func stop() -> RecordingSpool {
+        if !pending.isEmpty { spool.submit(&pending) }
+        return spool
     }
 }

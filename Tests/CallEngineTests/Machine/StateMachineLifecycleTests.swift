@@ -62,7 +62,9 @@ struct StateMachineLifecycleTests {
 
     @Test("a goodbye that never plays ends the call at its wall-clock deadline")
     func goodbyeDeadline() {
-        var driver = MachineDriver()
+        var configuration = MachineDriver.configuration()
+        configuration.limits.mediaTimeout = .seconds(30)  // the goodbye deadline comes first
+        var driver = MachineDriver(configuration)
         driver.start()
         driver.record(driver.machine.endPolitely(.drain))
         #expect(driver.machine.phase == .ending)
@@ -75,15 +77,15 @@ struct StateMachineLifecycleTests {
         #expect(MachineDriver.cancelled(end) == [1])
     }
 
-    @Test("a stream that stops sending media ends with media_timeout after 10 s of wall time")
+    @Test("a stream that stops sending media ends with media_timeout after 8 s of wall time")
     func mediaTimeout() {
         var driver = MachineDriver()
         driver.start()
         driver.frames(10)
-        let step9 = driver.tick(after: .seconds(9))
+        let step9 = driver.tick(after: .seconds(7))
         #expect(step9.isEmpty)
         driver.frames(1)
-        let step10 = driver.tick(after: .seconds(9))
+        let step10 = driver.tick(after: .seconds(7))
         #expect(step10.isEmpty)
         let end = driver.tick(after: .seconds(1))
         #expect(end.last == .finish(.mediaTimeout))
@@ -96,13 +98,13 @@ struct StateMachineLifecycleTests {
         configuration.limits.maximumDuration = .seconds(60)
         var driver = MachineDriver(configuration)
         driver.start()
-        for _ in 0..<6 {
+        for _ in 0..<8 {
             driver.frames(1)
-            let step11 = driver.tick(after: .seconds(9))
+            let step11 = driver.tick(after: .seconds(7))
             #expect(step11.isEmpty)
         }
         driver.frames(1)
-        let actions = driver.tick(after: .seconds(6))
+        let actions = driver.tick(after: .seconds(4))
         let goodbye = try #require(MachineDriver.started(actions).first)
         #expect(goodbye.work == .say("Thank you for calling. Goodbye!", .goodbye))
         let end = Self.playLine(&driver, goodbye.id, kind: .goodbye, text: "Bye.")
