@@ -135,15 +135,18 @@ struct CallWorkerMain {
         } catch {
             logger.error("service group failed", metadata: ["error": "\(error)"])
             try? await client.shutdown()
+            LogLineWriter.standardOutput.flush()
             exit(1)
         }
         try? await client.shutdown()
         logger.info("stopped")
+        LogLineWriter.standardOutput.flush()
         exit(0)
     }
 
     static func fail(_ message: String) -> Never {
         Logger(label: "call-worker").critical("startup failed", metadata: ["error": "\(message)"])
+        LogLineWriter.standardOutput.flush()
         exit(2)
     }
 }

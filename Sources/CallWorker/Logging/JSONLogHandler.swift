@@ -23,9 +23,10 @@ public struct JSONLogHandler: LogHandler {
         self.output = output
     }
 
-    /// Writes `line` and a newline to standard output without buffering.
+    /// Queues `line` for standard output on ``LogLineWriter/standardOutput``'s own thread:
+    /// logging never blocks the logging task, even when nothing reads the output.
     public static let standardOutput: @Sendable (String) -> Void = { line in
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        LogLineWriter.standardOutput.write(line)
     }
 
     /// Metadata access by key.
