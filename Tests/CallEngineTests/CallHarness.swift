@@ -48,6 +48,9 @@ final class CallHarness: Sendable {
         // Scripted STT answers in order, so a speculative request would take the next answer;
         // speculation has its own tests.
         configuration.speculation.enabled = false
+        // The harness feeds audio as fast as the engine takes it, so the wall clock only matters
+        // in slow builds (sanitizers): there the 8 s media gap would end calls mid-test.
+        configuration.limits.mediaTimeout = .seconds(120)
         return configuration
     }
 
