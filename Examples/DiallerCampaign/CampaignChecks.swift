@@ -25,11 +25,15 @@ struct CampaignChecks {
         // Attempts that lost their worker: on the victim and not over before the kill.
         let attemptByReservation = Dictionary(uniqueKeysWithValues: record.attempts.map { ($0.reservationID, $0) })
         let callBySID = Dictionary(stats.calls.map { ($0.sid, $0) }, uniquingKeysWith: { a, _ in a })
-        func endedBeforeKill(_ attempt: CampaignDatabase.AttemptRow) -> Bool {
-            guard let call = callBySID[attempt.callSID], let ended = call.endedAtMs else { return false }
-            return ended < killAt
+        let finishingReservations = Set(record.outcomes.map(\.reservationID))
+        // A call the victim had to serve: answered, still running (or ending) at the kill, and
+        // no result made it to the dialler.
+        func lostWithWorker(_ attempt: CampaignDatabase.AttemptRow) -> Bool {
+            guard attempt.worker == victim, let call = callBySID[attempt.callSID], call.answeredAtMs != nil else { return false }
+            if let ended = call.endedAtMs, ended < killAt - 2_000 { return false }
+            return !finishingReservations.contains(attempt.reservationID)
         }
-        let lost = record.attempts.filter { $0.worker == victim && !$0.callSID.isEmpty && !endedBeforeKill($0) }
+        let lost = record.attempts.filter(lostWithWorker)
         let lostLeads = Set(lost.map(\.lead))
         let lostSIDs = Set(lost.map(\.callSID))
 
@@ -85,11 +89,12 @@ struct CampaignChecks {
         let maxAll = samples.map(\.usedAll).max() ?? 0
         let overLive = samples.filter { $0.usedLive > $0.liveSlots }
         let maxFakeAtSample = samples.map(\.fakeLive).max() ?? 0
+        let fakeAboveRegistry = samples.filter { $0.fakeLive > $0.usedAll }.count
         checks.append(Check(
             name: "at most \(slots) live calls by the registry after every placement",
             passed: !samples.isEmpty && maxAll <= slots && overLive.isEmpty && maxFakeAtSample <= slots && record.sampleErrors == 0,
             figures: "\(samples.count) samples over \(record.placementsSeen) placements: registry used max \(maxAll) of \(slots), "
-                + "live workers never above their slots (\(overLive.count) violations), fake live at the sample max \(maxFakeAtSample), \(record.sampleErrors) sample errors"))
+                + "live workers never above their slots (\(overLive.count) violations), fake live at the sample max \(maxFakeAtSample) (read before the registry: above its count in \(fakeAboveRegistry) samples), \(record.sampleErrors) sample errors"))
 
         // 5. Quotas: by the fake's intervals (number -> campaign) and by the registry's usage.
         let campaignOf = plan.campaignOfPhone
@@ -161,15 +166,15 @@ struct CampaignChecks {
                 let lead = record.leads.first { $0.lead == attempt.lead && $0.campaign == attempt.campaign }
                 let retriedElsewhere = later.contains { $0.worker != victim }
                 let outOfAttempts = attempt.attempt >= settings.maxAttempts && lead?.outcome == "not_connected"
-                // A result that still arrived for it (the call ended before the kill took the result with it).
-                let finishedByIt = record.outcomes.contains { $0.reservationID == attempt.reservationID }
-                if !(retriedElsewhere || outOfAttempts || finishedByIt) { unretried.append("\(attempt.lead)#\(attempt.attempt)") }
+                if !(retriedElsewhere || outOfAttempts) { unretried.append("\(attempt.lead)#\(attempt.attempt)") }
             }
             let retriedCount = lost.count - unretried.count
+            let reasons = Dictionary(grouping: lost, by: { $0.status.isEmpty ? "-" : $0.status }).mapValues(\.count)
+                .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             checks.append(Check(
                 name: "its leads are retried",
                 passed: unretried.isEmpty && !lost.isEmpty,
-                figures: "\(lost.count) attempts lost with \(victim), \(retriedCount) retried elsewhere or finished"
+                figures: "\(lost.count) attempts lost with \(victim) (attempt status: \(reasons)), \(retriedCount) retried on another worker (or not_connected after the last attempt)"
                     + (unretried.isEmpty ? "" : "; not retried: " + unretried.prefix(5).joined(separator: ","))))
         } else {
             checks.append(Check(name: "a worker is killed mid-campaign", passed: false, figures: "the kill condition was never met"))
@@ -182,6 +187,8 @@ struct CampaignChecks {
         var missing: [String] = []
         var humans = 0
         var machines = 0
+        var humanAudio: [Int] = []
+        var details: [String: Int] = [:]
         for call in stats.calls where call.answeredAtMs != nil {
             guard let reservation = call.streamParameters?["reservation_id"] ?? attemptByReservation.values.first(where: { $0.callSID == call.sid })?.reservationID,
                   let attempt = attemptByReservation[reservation] else {
@@ -192,8 +199,10 @@ struct CampaignChecks {
             answeredCalls += 1
             let expected = call.answeredBy.map { $0.hasPrefix("machine") } == true ? "machine" : "answered"
             if expected == "machine" { machines += 1 } else { humans += 1 }
+            if expected == "answered" { humanAudio.append(call.agentAudioBytes) }
             if let outcome = outcomeByReservation[reservation], outcome.outcome == expected {
                 withResult += 1
+                details["\(outcome.outcome):\(outcome.detail)", default: 0] += 1
             } else {
                 missing.append("\(attempt.lead): \(outcomeByReservation[reservation]?.outcome ?? "no outcome from this call")")
             }
@@ -201,8 +210,17 @@ struct CampaignChecks {
         checks.append(Check(
             name: "every answered call produced a result at the dialler",
             passed: missing.isEmpty && answeredCalls > 0,
-            figures: "\(withResult) of \(answeredCalls) answered calls on live workers (\(humans) human, \(machines) machine) finished their lead from the worker's signed result"
+            figures: "\(withResult) of \(answeredCalls) answered calls on live workers (\(humans) human, \(machines) machine) finished their lead from the worker's signed result ("
+                + details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + ")"
                 + (missing.isEmpty ? "" : "; missing: " + missing.prefix(5).joined(separator: "; "))))
+        // The greeting alone is about 2,200 bytes of mu-law; a reply to the caller's speech comes on top.
+        let greetingBytes = 2_000
+        let conversed = humanAudio.filter { $0 > greetingBytes * 2 }.count
+        checks.append(Check(
+            name: "human calls are conversations (greeting, caller speech, the agent's reply)",
+            passed: !humanAudio.isEmpty && conversed == humanAudio.count,
+            figures: "\(conversed) of \(humanAudio.count) human calls heard more than the greeting; agent audio per call "
+                + "min \(humanAudio.min() ?? 0) / median \(humanAudio.isEmpty ? 0 : humanAudio.sorted()[humanAudio.count / 2]) bytes"))
 
         // 9. Callbacks, TwiML fetches and streams.
         let callbackFailures = stats.calls.reduce(0) { $0 + $1.callbackFailures }

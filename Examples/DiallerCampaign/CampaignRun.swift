@@ -182,7 +182,7 @@ final class CampaignRun: Sendable {
         ] + databaseArguments, environment: [
             "TWILIO_ACCOUNT_SID": RunSettings.accountSID, "TWILIO_AUTH_TOKEN": RunSettings.authToken,
             "TWILIO_API_BASE_URL": "http://127.0.0.1:\(restPort)", "RESULT_WEBHOOK_SECRET": RunSettings.resultSecret, "LOG_LEVEL": "info",
-        ], marker: "listening")
+        ], marker: "[call_dialler] listening")
         guard let diallerPort = Self.port(in: try await dialler.readyLine(), after: "port=") else { throw CampaignError("no dialler port") }
         try await control(controlURL, "/routes?host=\(RunSettings.diallerHost)&port=\(diallerPort)")
 
