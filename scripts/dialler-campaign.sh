@@ -19,9 +19,18 @@ started=$SECONDS
 BIN_DIR="${BIN_DIR:-$root/.build/debug}"
 
 if [ -z "${SKIP_BUILD:-}" ] && [ "$BIN_DIR" = "$root/.build/debug" ]; then
-    echo "dialler-campaign.sh: building (debug) dialler-campaign twilio-fake call-dialler call-worker provider-fake"
-    swift build --product dialler-campaign --product twilio-fake --product call-dialler \
-        --product call-worker --product provider-fake 2>&1 | tail -3
+    # One product per invocation: `swift build` builds only the last of several --product options.
+    for product in call-worker call-dialler provider-fake twilio-fake dialler-campaign; do
+        echo "dialler-campaign.sh: swift build --product $product"
+        build_log="$(mktemp /tmp/dialler-campaign-build.XXXXXX)"
+        if ! swift build --product "$product" >"$build_log" 2>&1; then
+            tail -30 "$build_log"
+            echo "dialler-campaign.sh: build of $product failed" >&2
+            exit 2
+        fi
+        grep -E '^Build' "$build_log" || true
+        rm -f "$build_log"
+    done
 fi
 for tool in dialler-campaign twilio-fake call-dialler call-worker provider-fake; do
     [ -x "$BIN_DIR/$tool" ] || { echo "dialler-campaign.sh: $BIN_DIR/$tool missing" >&2; exit 2; }

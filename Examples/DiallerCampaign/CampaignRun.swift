@@ -189,7 +189,7 @@ final class CampaignRun: Sendable {
         // The workers.
         var workers: [ChildProcess] = []
         for i in 1...s.workers {
-            try fm(createSpoolFor: i)
+            try FileManager.default.createDirectory(atPath: s.workDir + "/w\(i)/spool", withIntermediateDirectories: true)
             let worker = try start(RunSettings.workerID(i), "call-worker", [], environment: [
                 "HOST": "127.0.0.1", "PORT": "0", "PUBLIC_HOST": RunSettings.workerHost(i), "MAX_CONCURRENT_CALLS": "\(s.slots)",
                 "SPOOL_DIR": s.workDir + "/w\(i)/spool", "BOTS_FILE": s.workDir + "/bots.json",
@@ -283,10 +283,6 @@ final class CampaignRun: Sendable {
         }
     }
 
-    private func fm(createSpoolFor i: Int) throws {
-        try FileManager.default.createDirectory(atPath: settings.workDir + "/w\(i)/spool", withIntermediateDirectories: true)
-    }
-
     /// After each registry sample: the 429 and the kill, once each, when their placement count is reached.
     private func afterSample(
         _ sample: RegistrySample, victim: String, victimProcess: ChildProcess, database: CampaignDatabase, controlURL: String
@@ -358,18 +354,15 @@ final class CampaignRun: Sendable {
         for name in order {
             guard let child = all[name] else { continue }
             let running = child.isRunning
-            let status = await withTaskGroup(of: Int32?.self) { group in
+            await withTaskGroup(of: Int32?.self) { group in
                 group.addTask { await child.stop(signal: SIGTERM) }
                 group.addTask {
                     try? await Task.sleep(for: .seconds(30))
                     return nil
                 }
-                let first = await group.next() ?? nil
-                if first == nil { child.kill() }
+                if (await group.next() ?? nil) == nil { child.kill() }
                 group.cancelAll()
-                return first
             }
-            _ = status
             record.withLock { $0.endings[name] = (child.ending ?? "still running", running) }
         }
     }

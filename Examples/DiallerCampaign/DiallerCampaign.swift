@@ -6,8 +6,7 @@
 // Prints one line per check (PASS/FAIL with figures); exits 1 when a check fails.
 //
 //   source .ci/postgres.sh; pg_start
-//   swift build --product dialler-campaign --product twilio-fake --product call-dialler \
-//       --product call-worker --product provider-fake
+//   for p in dialler-campaign twilio-fake call-dialler call-worker provider-fake; do swift build --product $p; done
 //   .build/debug/dialler-campaign --database-url "$CALL_CAPACITY_DATABASE_URL"
 //
 // scripts/dialler-campaign.sh does all of that.
