@@ -161,10 +161,12 @@ struct CampaignChecks {
                 figures: "\(lapsed) of \(record.killedSlots.count) reservations looked up with a dead worker; "
                     + "\(placedAfter.count) attempts on \(victim) after it expired"))
             var unretried: [String] = []
+            var retryDelays: [Int64] = []
             for attempt in lost {
                 let later = record.attempts.filter { $0.lead == attempt.lead && $0.campaign == attempt.campaign && $0.startedAtMs > attempt.startedAtMs }
                 let lead = record.leads.first { $0.lead == attempt.lead && $0.campaign == attempt.campaign }
                 let retriedElsewhere = later.contains { $0.worker != victim }
+                if let next = later.filter({ $0.worker != victim }).map(\.startedAtMs).min() { retryDelays.append(next - killAtMs) }
                 let outOfAttempts = attempt.attempt >= settings.maxAttempts && lead?.outcome == "not_connected"
                 if !(retriedElsewhere || outOfAttempts) { unretried.append("\(attempt.lead)#\(attempt.attempt)") }
             }
@@ -175,6 +177,7 @@ struct CampaignChecks {
                 name: "its leads are retried",
                 passed: unretried.isEmpty && !lost.isEmpty,
                 figures: "\(lost.count) attempts lost with \(victim) (attempt status: \(reasons)), \(retriedCount) retried on another worker (or not_connected after the last attempt)"
+                    + (retryDelays.isEmpty ? "" : ", \(String(format: "%.1f", Double(retryDelays.min() ?? 0) / 1000))-\(String(format: "%.1f", Double(retryDelays.max() ?? 0) / 1000)) s after the kill (the sweep reclaims an attempt once its hold of \(settings.holdSeconds) s and the 15 s result grace passed; then it queues behind fresh leads)")
                     + (unretried.isEmpty ? "" : "; not retried: " + unretried.prefix(5).joined(separator: ","))))
         } else {
             checks.append(Check(name: "a worker is killed mid-campaign", passed: false, figures: "the kill condition was never met"))
