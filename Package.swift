@@ -30,6 +30,8 @@ let package = Package(
         .executable(name: "call-load", targets: ["CallLoad"]),
         .executable(name: "call-simulator", targets: ["CallSimulator"]),
         .executable(name: "provider-fake", targets: ["ProviderFake"]),
+        .executable(name: "twilio-fake", targets: ["TwilioFakeServer"]),
+        .executable(name: "dialler-campaign", targets: ["DiallerCampaign"]),
         .executable(name: "audio-convert", targets: ["AudioConvert"]),
         .executable(name: "vad-eval", targets: ["VADEval"]),
     ],
@@ -281,6 +283,33 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/ProviderFake",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "TwilioFakeServer",
+            dependencies: [
+                "CallTesting", "TwilioREST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/TwilioFakeServer",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "DiallerCampaign",
+            dependencies: [
+                "CallCapacity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Examples/DiallerCampaign",
             swiftSettings: strictSwift
         ),
         .executableTarget(

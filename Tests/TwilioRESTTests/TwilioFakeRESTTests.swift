@@ -56,6 +56,10 @@ struct TwilioFakeRESTTests {
             #expect(create.values("StatusCallbackEvent") == ["initiated", "ringing", "answered", "completed"])
             #expect(create.authenticated && create.responseStatus == 201)
             #expect(fake.liveCallCount == 0 && fake.maximumLiveCallCount == 1)
+            // The fake's timeline of the call: request, creation, answer and end, in order.
+            let answeredAt = try #require(ended.answeredAt)
+            let endedAt = try #require(ended.endedAt)
+            #expect(create.receivedAt <= ended.createdAt && ended.createdAt <= answeredAt && answeredAt <= endedAt)
             // Updating a call that ended is Twilio's 404 / 20404.
             do throws(TwilioRESTError) {
                 try await Self.client(fake).hangUpCall(sid: call.sid)
@@ -80,6 +84,7 @@ struct TwilioFakeRESTTests {
             #expect(events.map { $0.callStatus?.rawValue ?? "-" } == ["initiated", "ringing", status])
             let ended = try #require(await fake.waitUntilEnded(call.sid))
             #expect(ended.status.rawValue == status && ended.said.isEmpty)
+            #expect(ended.answeredAt == nil && ended.endedAt.map { $0 >= ended.createdAt } == true)
             if status == "failed" { #expect(events.last?.sipResponseCode == 503) }
         }
     }

@@ -31,6 +31,7 @@ extension TwilioFake {
         update(sid) { live in
             live.call.status = .inProgress
             live.call.answeredBy = answeredBy
+            live.call.answeredAt = Date()
             live.answeredAt = .now
         }
         await progress(sid, "answered", answeredBy: syncAnsweredBy)

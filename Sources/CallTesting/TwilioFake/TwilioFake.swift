@@ -195,7 +195,10 @@ public final class TwilioFake: Sendable {
             guard var live = state.calls[sid] else { return (nil, []) }
             let wasEnded = live.call.isEnded
             let value = change(&live)
-            if !wasEnded, live.call.isEnded { state.live -= 1 }
+            if !wasEnded, live.call.isEnded {
+                state.live -= 1
+                live.call.endedAt = Date()
+            }
             state.calls[sid] = live
             return (value, Self.readyWaiters(&state))
         }

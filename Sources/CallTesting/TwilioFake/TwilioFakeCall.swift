@@ -1,3 +1,4 @@
+import Foundation
 import TwilioREST
 
 /// What the ``TwilioFake`` knows about one call (a snapshot).
@@ -56,6 +57,12 @@ public struct TwilioFakeCall: Sendable {
     public var callbacks: [Callback] = []
     /// Errors the fake met running the call (unreachable callback, bad TwiML, …).
     public var errors: [String] = []
+    /// When the create request was accepted.
+    public var createdAt = Date()
+    /// When the call was answered (went `in-progress`), if it was.
+    public var answeredAt: Date?
+    /// When the call reached its final status (the end of the fake's own live count).
+    public var endedAt: Date?
 
     /// Whether the call is over.
     public var isEnded: Bool { status.isFinal }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One REST request the ``TwilioFake`` received, for assertions.
 public struct TwilioFakeRequest: Sendable {
     /// What the caller had heard when the request arrived (for an update of a live stream).
@@ -28,6 +30,8 @@ public struct TwilioFakeRequest: Sendable {
     public var callSID: String?
     /// The live stream's caller state at arrival, for updates of a streaming call.
     public var callerSnapshot: CallerSnapshot?
+    /// When the request arrived.
+    public var receivedAt = Date()
 
     /// The values of form field `name`.
     public func values(_ name: String) -> [String] { form.filter { $0.name == name }.map(\.value) }
