@@ -45,6 +45,11 @@ public final class LogLineWriter: Sendable {
         pool.start()
     }
 
+    deinit {
+        // Queued work holds `self`, so nothing is pending here: the thread just ends.
+        pool.shutdownGracefully { _ in }
+    }
+
     /// Queues `line` (a newline is added). Never blocks on the output.
     public func write(_ line: String) {
         let schedule = queue.withLock { queue -> Bool in
