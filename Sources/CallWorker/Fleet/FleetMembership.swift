@@ -348,7 +348,7 @@ public final class FleetMembership: Sendable {
 
     /// Runs one registry operation, giving up after ``operationTimeout`` with
     /// ``CapacityError/database(message:)``.
-    private func bounded<T: Sendable>(
+    func bounded<T: Sendable>(
         _ operation: @escaping @Sendable () async throws(CapacityError) -> T
     ) async throws(CapacityError) -> T {
         let timeout = operationTimeout
