@@ -2,6 +2,26 @@ import CallCapacity
 import Foundation
 
 extension FleetMembership {
+    /// How long an `/attach` claim is kept (a repeat of a day-old attach is not expected).
+    public static let attachClaimRetention: Duration = .seconds(86_400)
+    /// How often ``FleetService`` deletes older claims.
+    public static let attachClaimPruneInterval: Duration = .seconds(3600)
+
+    /// Deletes claims older than ``attachClaimRetention``; failures are logged and counted.
+    func pruneAttachClaims(_ claims: any AttachClaimRegistry) async {
+        do {
+            let pruned = try await bounded { () async throws(CapacityError) -> Int in
+                try await claims.pruneAttachClaims(olderThan: FleetMembership.attachClaimRetention)
+            }
+            if pruned > 0 { logger.info("pruned old attach claims", metadata: ["count": "\(pruned)"]) }
+        } catch .cancelled {
+            return
+        } catch {
+            Self.countError(operation: "attach_prune")
+            logger.warning("could not prune old attach claims", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// The registry's durable `/attach` claims, when it keeps them (the PostgreSQL registry);
     /// nil otherwise (the worker's in-memory ``AttachLedger`` is then the only record).
     var attachClaims: (any AttachClaimRegistry)? { registry as? any AttachClaimRegistry }
