@@ -26,10 +26,15 @@ final class DiallerChildProcess {
     }
 
     /// Starts `executable` with `arguments` and `environment` (and nothing else from this
-    /// process's environment).
+    /// process's environment but the sanitizers' options, so a sanitized child reports the
+    /// way `scripts/sanitize.sh` configured it).
     init(_ executable: String = "call-dialler", arguments: [String], environment: [String: String]) throws {
         process.executableURL = try Self.binary(executable)
         process.arguments = arguments
+        var environment = environment
+        for name in ["TSAN_OPTIONS", "ASAN_OPTIONS"] where environment[name] == nil {
+            environment[name] = ProcessInfo.processInfo.environment[name]
+        }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
