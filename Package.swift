@@ -204,10 +204,11 @@ let package = Package(
         .executableTarget(
             name: "DiallerLoad",
             dependencies: [
-                "CallDialler", "CallCapacity", "CallEngine",
+                "CallDialler", "CallCapacity", "CallEngine", "CallTesting", "TwilioREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Examples/DiallerLoad",
             swiftSettings: strictSwift

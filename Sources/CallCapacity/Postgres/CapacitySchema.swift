@@ -8,6 +8,7 @@
 ///   plus the reservation id, client, campaign and call id. One row can hold at most one
 ///   reservation, so a worker can never hold more reservations + calls than it has slot rows.
 /// - `quotas(scope, key, max_concurrent)`: per-client and per-campaign limits.
+/// - `attachments(reservation_id, fingerprint, worker_id, call_sid, ...)`: `/attach` claims (``AttachClaimRegistry``).
 /// - `reserve(...)`, `confirm(...)`, `claim(...)` and `release(...)`: PL/pgSQL functions, one round trip each, plans cached per session.
 struct CapacitySchema: Sendable {
     /// The quoted schema name, e.g. `"call_capacity"`.
@@ -119,6 +120,7 @@ struct CapacitySchema: Sendable {
             Migration(version: 4, name: "claim a slot for an unreserved call", statements: [
                 claimFunctionDefinition,
             ]),
+            Migration(version: 5, name: "attach claims: the placed call of each reservation", statements: attachMigrationStatements),
         ]
     }
 

@@ -23,7 +23,7 @@ import PostgresNIO
 /// ```
 public struct PostgresCapacityRegistry: CapacityRegistry {
     private let client: PostgresClient
-    private let schema: CapacitySchema
+    let schema: CapacitySchema
     private let logger: Logger
     private let jsonEncoder: JSONEncoder
 
@@ -349,7 +349,7 @@ public struct PostgresCapacityRegistry: CapacityRegistry {
         }
     }
 
-    private func execute(_ sql: String, _ binds: PostgresBindings) async throws(CapacityError) {
+    func execute(_ sql: String, _ binds: PostgresBindings) async throws(CapacityError) {
         do {
             try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         } catch {
@@ -357,7 +357,7 @@ public struct PostgresCapacityRegistry: CapacityRegistry {
         }
     }
 
-    private func single<each Column: PostgresDecodable>(
+    func single<each Column: PostgresDecodable>(
         _ sql: String, _ binds: PostgresBindings, as type: (repeat each Column).Type
     ) async throws(CapacityError) -> (repeat each Column)? {
         do {

@@ -4,6 +4,12 @@ import Synchronization
 /// Calls placed by `/attach`, keyed by reservation id, so a repeated request (a dialler
 /// retrying after a lost answer) returns the same call instead of placing a second one.
 ///
+/// This ledger lives in the worker's memory: it is the only record when no fleet registry is
+/// configured. With the PostgreSQL capacity registry the claim is also kept there
+/// (``CallCapacity/AttachClaimRegistry``), which holds across restarts and workers; this
+/// ledger then still answers repeats on the same worker at once and lets a concurrent
+/// duplicate wait for the first.
+///
 /// The first request places the call; an identical one arriving meanwhile waits for it; one
 /// with the same reservation id but other fields is a conflict. A failed placement is
 /// forgotten (the reservation may be retried). Entries are kept for ``retention``, at most

@@ -1,3 +1,4 @@
+import CallCapacity
 import CallResults
 import Foundation
 import HTTPTypes
@@ -82,9 +83,23 @@ extension CallWorkerServer {
         case .failed(let error): throw error
         case .place: break
         }
+        // Across workers and restarts: the fleet registry's claim (when it keeps them).
+        let claims: (any AttachClaimRegistry)?
+        do throws(AttachError) {
+            switch try await claimDurably(request, logger: logger) {
+            case .place(let durable): claims = durable
+            case .replay(let sid):
+                attachments.finish(request.reservationID, result: .success(sid))
+                return (sid, true)
+            }
+        } catch {
+            attachments.finish(request.reservationID, result: .failure(error))
+            throw error
+        }
         switch registry.admission() {
         case .accept: break
         case let other:
+            await abandonDurably(claims, request, after: nil, logger: logger)
             attachments.finish(request.reservationID, result: .failure(.unavailable(other.reason)))
             throw .unavailable(other.reason)
         }
@@ -93,9 +108,11 @@ extension CallWorkerServer {
             let call = try await twilio.createCall(create)
             logger[metadataKey: "call_sid"] = "\(call.sid)"
             logger.info("attach placed the call", metadata: ["to": "\(request.to)"])
+            await recordDurably(claims, request, callSID: call.sid, logger: logger)
             attachments.finish(request.reservationID, result: .success(call.sid))
             return (call.sid, false)
         } catch {
+            await abandonDurably(claims, request, after: error, logger: logger)
             let failure = AttachError.twilio(code: error.twilioCode, status: error.httpStatus, message: "\(error)")
             attachments.finish(request.reservationID, result: .failure(failure))
             throw failure

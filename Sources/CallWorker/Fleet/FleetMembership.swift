@@ -35,7 +35,7 @@ public final class FleetMembership: Sendable {
     /// Default ``callEndBudget``: 2 s, so a failing or hung database cannot hold a call's
     /// result delivery or the drain.
     public static let defaultCallEndBudget: Duration = .seconds(2)
-    private let logger: Logger
+    let logger: Logger
     private let drainingInRegistry = Atomic<Bool>(false)
     private let pendingReleases = Mutex<Set<UUID>>([])
     private let joined = Mutex(JoinState())
@@ -348,7 +348,7 @@ public final class FleetMembership: Sendable {
 
     /// Runs one registry operation, giving up after ``operationTimeout`` with
     /// ``CapacityError/database(message:)``.
-    private func bounded<T: Sendable>(
+    func bounded<T: Sendable>(
         _ operation: @escaping @Sendable () async throws(CapacityError) -> T
     ) async throws(CapacityError) -> T {
         let timeout = operationTimeout

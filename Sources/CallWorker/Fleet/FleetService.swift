@@ -79,6 +79,19 @@ public struct FleetService: Service {
                         logger.error("capacity registry lease ended", metadata: ["error": "\(error)"])
                     }
                 }
+                if let claims = membership.attachClaims {
+                    // `/attach` claims outlive their calls by a day, then go.
+                    group.addTask {
+                        while !Task.isCancelled {
+                            await membership.pruneAttachClaims(claims)
+                            do {
+                                try await Task.sleep(for: FleetMembership.attachClaimPruneInterval)
+                            } catch {
+                                return
+                            }
+                        }
+                    }
+                }
                 group.addTask {
                     while !Task.isCancelled {
                         await membership.retryPendingReleases()

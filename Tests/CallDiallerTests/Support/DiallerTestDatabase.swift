@@ -28,6 +28,13 @@ enum DiallerTestDatabase {
     /// A running client, a migrated dialler store and capacity registry in fresh schemas
     /// (dropped afterwards).
     static func with(_ body: (PostgresClient, DiallerStore, PostgresCapacityRegistry, String) async throws -> Void) async throws {
+        try await withSchemas { client, store, registry, schemas in try await body(client, store, registry, schemas.dialler) }
+    }
+
+    /// Like ``with(_:)``; the body also gets the URL and both schema names (for a child process).
+    static func withSchemas(
+        _ body: (PostgresClient, DiallerStore, PostgresCapacityRegistry, (url: String, dialler: String, capacity: String)) async throws -> Void
+    ) async throws {
         guard let url else {
             Issue.record("CI=true but CALL_CAPACITY_DATABASE_URL is not set")
             return
@@ -47,7 +54,7 @@ enum DiallerTestDatabase {
                 try await store.migrate()
                 // Idempotent: a second run applies nothing.
                 #expect(try await store.migrate().isEmpty)
-                try await body(client, store, registry, diallerSchema)
+                try await body(client, store, registry, (url, diallerSchema, capacitySchema))
             } catch {
                 try? await drop(client, diallerSchema, capacitySchema)
                 throw error
