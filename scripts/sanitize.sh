@@ -8,6 +8,8 @@
 #   bash scripts/sanitize.sh                 # thread, then address
 #   SANITIZERS=address bash scripts/sanitize.sh
 #   SANITIZE_FILTER='TwilioCallAdapterTests' bash scripts/sanitize.sh
+# Suites run serially (--no-parallel): in parallel under a sanitizer on 2 cores, wall-clock
+# deadlines fire and one ASan run went idle with tests unfinished.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SANITIZERS="${SANITIZERS:-thread address}"
@@ -56,7 +58,7 @@ for sanitizer in $SANITIZERS; do
     built=$(( $(date +%s) - start ))
     start=$(date +%s)
     tests=0
-    swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitizer" --filter "$FILTER" \
+    swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitizer" --no-parallel --filter "$FILTER" \
         >"$OUT/$sanitizer-test.log" 2>&1 || tests=$?
     ran=$(( $(date +%s) - start ))
     reports=$(grep -c "$pattern" "$OUT/$sanitizer-test.log" || true)
