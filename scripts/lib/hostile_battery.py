@@ -370,10 +370,20 @@ async def mutated_call(worker, budget, counters, deadline):
             ws.abort()
 
 
-async def drain_frames(ws):
+async def drain_frames(ws, stream=None):
+    """Reads (and discards) what the worker sends; with `stream`, echoes each mark at once as
+    Twilio does once its audio has played, so the worker's mark deadline does not end the call."""
     try:
         while True:
-            await ws.recv()
+            opcode, payload = await ws.recv()
+            if stream is None or opcode != TEXT:
+                continue
+            try:
+                message = json.loads(payload)
+            except ValueError:
+                continue
+            if message.get("event") == "mark":
+                await ws.send(stream.mark(message.get("mark", {}).get("name", "")))
     except Closed:
         return
 
@@ -384,7 +394,7 @@ async def flood(worker, factor, seconds):
     """Valid media at `factor` times real time for `seconds`, then stop."""
     stream = Stream()
     ws = await RawWebSocket.connect(worker.host, worker.port, "/ws/demo")
-    drain = asyncio.create_task(drain_frames(ws))
+    drain = asyncio.create_task(drain_frames(ws, stream))
     sent = 0
     await ws.send(stream.connected())
     await ws.send(stream.start())
