@@ -255,9 +255,15 @@ let package = Package(
             path: "Examples/CallDemo",
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "ExampleSupport",
+            path: "Examples/Support",
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "CallLoad",
             dependencies: [
+                "ExampleSupport",
                 "CallTesting", "TwilioMediaStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -289,6 +295,7 @@ let package = Package(
         .executableTarget(
             name: "TwilioFakeServer",
             dependencies: [
+                "ExampleSupport",
                 "CallTesting", "TwilioREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -303,6 +310,7 @@ let package = Package(
         .executableTarget(
             name: "DiallerCampaign",
             dependencies: [
+                "ExampleSupport",
                 "CallCapacity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

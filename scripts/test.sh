@@ -5,8 +5,7 @@
 # build and `swift test`, then (in CI or with FUZZ=1) `scripts/fuzz.sh` (libFuzzer, 60 s per
 # parser, FUZZ_SECONDS to change). Deployment checks: the Kubernetes manifests against the API
 # schemas (first, it takes seconds) and, after the tests, the HAProxy fleet of real
-# call-worker processes (scripts/fleet-check.sh, a few minutes) and the dialler campaign through
-# real processes (scripts/dialler-campaign.sh, about 1.5 minutes).
+# call-worker processes (scripts/fleet-check.sh, a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -24,6 +23,3 @@ if [ "${CI:-}" = "true" ] || [ "${FUZZ:-}" = "1" ]; then
     bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
 bash scripts/fleet-check.sh
-# Issue 16's campaign proof through real processes (dialler -> Twilio fake -> 4 workers, one
-# killed): about 1.5 minutes.
-bash scripts/dialler-campaign.sh

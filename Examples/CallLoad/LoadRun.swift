@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CallTesting
+import ExampleSupport
 import Foundation
 import Logging
 import Synchronization

@@ -1,4 +1,5 @@
 import CallCapacity
+import ExampleSupport
 import Foundation
 
 /// One check: a name, pass or fail, and its figures.
@@ -107,6 +108,18 @@ struct CampaignChecks {
             let registryPeak = samples.map { $0.byCampaign[campaign.id, default: 0] }.max() ?? 0
             quotaOK = quotaOK && fakePeak <= campaign.quota && registryPeak <= campaign.quota
             quotaFigures.append("\(campaign.id) \(fakePeak)/\(registryPeak) of \(campaign.quota)")
+            if fakePeak > campaign.quota {
+                // Which calls overlapped, for the report: every call live at a moment above the quota.
+                let calls = stats.calls.filter { campaignOf[$0.to] == campaign.id }
+                for call in calls {
+                    let at = call.createdAtMs
+                    let live = calls.filter { $0.createdAtMs <= at && ($0.endedAtMs ?? Int64.max) > at }
+                    if live.count > campaign.quota {
+                        let rows = live.map { "\($0.sid.suffix(6)) \($0.status) \($0.createdAtMs % 100_000)-\(($0.endedAtMs ?? 0) % 100_000) end=\($0.streamEnd ?? "-")" }
+                        print("quota overlap \(campaign.id) at \(at % 100_000): " + rows.joined(separator: " | "))
+                    }
+                }
+            }
         }
         for (client, quota) in plan.clientQuotas.sorted(by: { $0.key < $1.key }) {
             let mine = intervals.filter { campaignOf[$0.2].flatMap { clientOf[$0] } == client }.map { ($0.0, $0.1) }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CallCapacity
+import ExampleSupport
 import Foundation
 import Logging
 import NIOCore

@@ -12,6 +12,7 @@
 // scripts/dialler-campaign.sh does all of that.
 
 import ArgumentParser
+import ExampleSupport
 import Foundation
 import Logging
 

@@ -1,17 +1,9 @@
 import AsyncHTTPClient
 import CallCapacity
+import ExampleSupport
 import Foundation
 import NIOCore
 import Synchronization
-
-/// One line of twilio-fake's `GET /placements`.
-struct Placement: Codable, Sendable {
-    var index: Int
-    var sid: String
-    var to: String
-    var atMs: Int64
-    var live: Int
-}
 
 /// The capacity registry as read right after a placement reached the fake.
 struct RegistrySample: Sendable {

@@ -1,4 +1,5 @@
 import CallTesting
+import ExampleSupport
 import Foundation
 import Hummingbird
 import Logging

@@ -15,6 +15,7 @@
 
 import ArgumentParser
 import CallTesting
+import ExampleSupport
 import Foundation
 import Hummingbird
 import Logging

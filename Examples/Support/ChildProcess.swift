@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
 
-/// A child process of the load test (the `provider-fake` or the `call-worker`): its output
+/// A child process of a load or proof tool (provider-fake, twilio-fake, call-dialler, a call-worker): its output
 /// goes to a log file, read by a thread of its own so the child never blocks on a full pipe,
 /// and the first line that contains a marker is handed to whoever waits for it.
-final class ChildProcess: Sendable {
+package final class ChildProcess: Sendable {
     private struct State {
         var lines = 0
         var bytes = 0
@@ -13,11 +13,12 @@ final class ChildProcess: Sendable {
         var waiters: [CheckedContinuation<String, any Error>] = []
         var endWaiters: [CheckedContinuation<Void, Never>] = []
         var exitStatus: Int32?
+        var signalled = false
         var exitWaiters: [CheckedContinuation<Int32, Never>] = []
     }
 
-    let name: String
-    let logPath: String
+    package let name: String
+    package let logPath: String
     private let process: Process
     private let state = Mutex(State())
 
@@ -28,11 +29,12 @@ final class ChildProcess: Sendable {
     }
 
     /// The process id (valid once started).
-    var pid: Int32 { process.processIdentifier }
+    package var pid: Int32 { process.processIdentifier }
 
-    private func exited(_ status: Int32) {
+    private func exited(_ status: Int32, signalled: Bool) {
         let waiters = state.withLock { state in
             state.exitStatus = status
+            state.signalled = signalled
             defer { state.exitWaiters = [] }
             return state.exitWaiters
         }
@@ -42,7 +44,7 @@ final class ChildProcess: Sendable {
     /// Starts `executable` with `arguments` and `environment` (added to this process's own);
     /// its stdout and stderr go to `logPath`. The first output line containing `marker` is
     /// returned by ``readyLine()``.
-    static func start(
+    package static func start(
         name: String, executable: String, arguments: [String], environment: [String: String] = [:],
         logPath: String, marker: String
     ) throws -> ChildProcess {
@@ -54,10 +56,10 @@ final class ChildProcess: Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
-            throw CallScriptError(description: "cannot write \(logPath)")
+            throw ChildProcessError("cannot write \(logPath)")
         }
         let child = ChildProcess(name: name, process: process, logPath: logPath)
-        process.terminationHandler = { process in child.exited(process.terminationStatus) }
+        process.terminationHandler = { process in child.exited(process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal) }
         try process.run()
         let reader = pipe.fileHandleForReading
         Thread.detachNewThread { child.pump(reader, into: log, marker: marker) }
@@ -92,16 +94,16 @@ final class ChildProcess: Sendable {
             return (state.waiters, state.endWaiters)
         }
         let name = self.name
-        for waiter in waiters { waiter.resume(throwing: CallScriptError(description: "\(name) exited before it was ready (see \(logPath))")) }
+        for waiter in waiters { waiter.resume(throwing: ChildProcessError("\(name) exited before it was ready (see \(logPath))")) }
         for waiter in endWaiters { waiter.resume() }
     }
 
     /// The first output line containing the start marker; throws if the process ends first.
-    func readyLine() async throws -> String {
+    package func readyLine() async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             let immediate = state.withLock { state -> Result<String, any Error>? in
                 if let found = state.found { return .success(found) }
-                if state.ended { return .failure(CallScriptError(description: "\(name) exited before it was ready (see \(logPath))")) }
+                if state.ended { return .failure(ChildProcessError("\(name) exited before it was ready (see \(logPath))")) }
                 state.waiters.append(continuation)
                 return nil
             }
@@ -110,12 +112,12 @@ final class ChildProcess: Sendable {
     }
 
     /// Output lines and bytes so far.
-    var output: (lines: Int, bytes: Int) { state.withLock { ($0.lines, $0.bytes) } }
+    package var output: (lines: Int, bytes: Int) { state.withLock { ($0.lines, $0.bytes) } }
 
     /// Sends `signal` (default SIGTERM: a graceful drain for the worker; 0: none), then waits for the
     /// exit and the end of its output; returns the exit status.
     @discardableResult
-    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+    package func stop(signal: Int32 = SIGTERM) async -> Int32 {
         let running = state.withLock { $0.exitStatus == nil }
         if running { Foundation.kill(pid, signal) }
         let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
@@ -137,14 +139,30 @@ final class ChildProcess: Sendable {
         return status
     }
 
-    /// Kills the process at once (when the load test itself fails).
-    func kill() {
+    /// Kills the process at once (SIGKILL: the mid-campaign crash, or when the run itself fails).
+    package func kill() {
         if state.withLock({ $0.exitStatus == nil }) { Foundation.kill(pid, SIGKILL) }
     }
 
     /// Output lines containing `text` (read from the log after the process ended).
-    func lines(containing text: String) -> [String] {
+    package func lines(containing text: String) -> [String] {
         guard let data = FileManager.default.contents(atPath: logPath) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.contains(text) }.map(String.init)
     }
+}
+
+extension ChildProcess {
+    /// Whether the process is still running.
+    package var isRunning: Bool { state.withLock { $0.exitStatus == nil } }
+
+    /// How it ended: `exit N` or `signal N`; nil while running.
+    package var ending: String? {
+        state.withLock { state in state.exitStatus.map { state.signalled ? "signal \($0)" : "exit \($0)" } }
+    }
+}
+
+/// A child process that could not be started or ended before it was ready.
+package struct ChildProcessError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
