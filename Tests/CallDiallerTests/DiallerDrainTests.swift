@@ -19,7 +19,8 @@ struct DiallerDrainTests {
             let drainBegan = WireSignal()
             let liveWhenRunReturned = Mutex(-1)
             try await DiallerHarness.run(store: store, registry: registry, placer: fake,
-                                         pacer: AccountPacer(defaultRate: 1000, burst: 10, logger: DiallerTestDatabase.logger),
+                                         // One call at a time past the pace, 20 ms apart.
+                                         pacer: AccountPacer(defaultRate: 50, burst: 1, logger: DiallerTestDatabase.logger),
                                          afterDrain: {
                                              let live = await fake.live
                                              liveWhenRunReturned.withLock { $0 = live }
@@ -39,7 +40,10 @@ struct DiallerDrainTests {
             #expect(liveWhenRunReturned.withLock { $0 } == 0)
             #expect(try await store.dialingCount() == 0)
             let placed = await fake.placements.count
-            #expect(placed >= 3 && placed <= 4, "at most the call already past the pace when the drain began")
+            // Without the drain all 30 would be placed within 0.6 s. With it, only calls already past the
+            // pace when the flag was set still go out: the fake records a placement (and runs the hook
+            // that drains) in its own actor, so a few may be on their way by then.
+            #expect(placed >= 3 && placed < 10, "placed \(placed) of 30 after a drain at the third placement")
             let summary = try await store.summary(campaignID: "d")
             #expect(summary["answered"] == placed)
             #expect(summary["pending"] == 30 - placed)

@@ -168,10 +168,15 @@ public actor Dialler {
             await releaseQuietly(reservation.id)
             return nil
         }
+        var paced = true
         do {
             try await pacer.acquire(account: campaign.account)
         } catch {
-            // Cancelled while waiting for the pace: the attempt goes back, uncounted.
+            paced = false
+        }
+        // Cancelled while waiting for the pace, or a drain began meanwhile: no new call. The
+        // attempt goes back, uncounted, and the slot is released.
+        guard paced, !draining else {
             _ = try? await store.retry(reservationID: reservation.id, after: .zero, countAttempt: false, status: "cancelled")
             await releaseQuietly(reservation.id)
             return nil
