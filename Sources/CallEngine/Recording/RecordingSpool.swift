@@ -101,6 +101,12 @@ final class RecordingSpool: Sendable {
         }
     }
 
+    deinit {
+        // A recording dropped without ``finish()`` (a call refused before it ran) still ends
+        // its drain, which closes the file.
+        continuation.finish()
+    }
+
     /// Hands a full chunk to the drain and replaces it with an empty buffer (a reused one
     /// when available, so the caller's appends do not allocate). Never blocks: when the
     /// backlog is full or the file has failed, the chunk is dropped and counted.
