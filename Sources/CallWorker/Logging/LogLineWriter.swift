@@ -72,9 +72,6 @@ public final class LogLineWriter: Sendable {
         drain()
     }
 
-    /// Lines dropped so far and not yet reported.
-    var pendingDropCount: Int { queue.withLock { $0.dropped } }
-
     private func drain() {
         writing.withLock { _ in
             while true {
