@@ -6,6 +6,11 @@ let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Locks in this package are `NIOLockedValueBox` (a pthread mutex), not `Synchronization.Mutex`:
+/// ThreadSanitizer sees a pthread mutex, while a contended `Mutex` waits in the kernel where
+/// TSan cannot see it, so its critical sections read as races (scripts/sanitize/mutex-repro.swift).
+let concurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+
 let package = Package(
     name: "swift-call-pipeline",
     platforms: [.macOS(.v15)],
@@ -69,6 +74,7 @@ let package = Package(
         .target(
             name: "TwilioMediaStreams",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +86,7 @@ let package = Package(
         .target(
             name: "SpeechServices",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -100,6 +107,7 @@ let package = Package(
         .target(
             name: "CallEngine",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio", "VoiceActivity", "SpeechServices",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,6 +118,7 @@ let package = Package(
         .target(
             name: "TwilioCallAdapter",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio", "CallEngine", "TwilioMediaStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -131,6 +140,7 @@ let package = Package(
         .target(
             name: "CallResults",
             dependencies: [
+                concurrencyHelpers,
                 "CallEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +154,7 @@ let package = Package(
         .target(
             name: "CallTesting",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioREST",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -158,6 +169,7 @@ let package = Package(
         .target(
             name: "CallCapacity",
             dependencies: [
+                concurrencyHelpers,
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -204,6 +216,7 @@ let package = Package(
         .executableTarget(
             name: "DiallerLoad",
             dependencies: [
+                concurrencyHelpers,
                 "CallDialler", "CallCapacity", "CallEngine", "CallTesting", "TwilioREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -216,6 +229,7 @@ let package = Package(
         .target(
             name: "CallWorker",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio", "CallEngine", "CallResults", "SpeechServices", "OpenAIServices", "TwilioMediaStreams", "TwilioCallAdapter", "CallCapacity", "TwilioREST",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -247,6 +261,7 @@ let package = Package(
         .executableTarget(
             name: "CallDemo",
             dependencies: [
+                concurrencyHelpers,
                 "CallWorker", "CallTesting", "CallEngine", "CallAudio", "SpeechServices", "OpenAIServices", "TwilioMediaStreams",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -257,12 +272,14 @@ let package = Package(
         ),
         .target(
             name: "ExampleSupport",
+            dependencies: [concurrencyHelpers],
             path: "Examples/Support",
             swiftSettings: strictSwift
         ),
         .executableTarget(
             name: "CallLoad",
             dependencies: [
+                concurrencyHelpers,
                 "ExampleSupport",
                 "CallTesting", "TwilioMediaStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -275,6 +292,7 @@ let package = Package(
         .executableTarget(
             name: "CallSimulator",
             dependencies: [
+                concurrencyHelpers,
                 "CallAudio", "CallTesting", "TwilioMediaStreams",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -295,6 +313,7 @@ let package = Package(
         .executableTarget(
             name: "TwilioFakeServer",
             dependencies: [
+                concurrencyHelpers,
                 "ExampleSupport",
                 "CallTesting", "TwilioREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -310,6 +329,7 @@ let package = Package(
         .executableTarget(
             name: "DiallerCampaign",
             dependencies: [
+                concurrencyHelpers,
                 "ExampleSupport",
                 "CallCapacity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -345,12 +365,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SpeechServicesTests",
-            dependencies: ["SpeechServices", "CallTesting"],
+            dependencies: [concurrencyHelpers, "SpeechServices", "CallTesting"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "OpenAIServicesTests",
             dependencies: [
+                concurrencyHelpers,
                 "OpenAIServices", "CallTesting", "SpeechServices", "CallAudio",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -359,6 +380,7 @@ let package = Package(
         .testTarget(
             name: "CallEngineTests",
             dependencies: [
+                concurrencyHelpers,
                 "CallEngine", "CallTesting", "CallAudio", "VoiceActivity", "SpeechServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -368,6 +390,7 @@ let package = Package(
         .testTarget(
             name: "CallResultsTests",
             dependencies: [
+                concurrencyHelpers,
                 "CallResults", "CallEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -391,6 +414,7 @@ let package = Package(
         .testTarget(
             name: "CallDiallerTests",
             dependencies: [
+                concurrencyHelpers,
                 "CallDialler", "CallCapacity", "CallResults", "CallEngine", "TwilioMediaStreams", "TwilioREST", "CallTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -404,6 +428,7 @@ let package = Package(
         .testTarget(
             name: "CallWorkerTests",
             dependencies: [
+                concurrencyHelpers,
                 "CallWorker", "CallEngine", "CallResults", "CallTesting", "TwilioMediaStreams", "TwilioCallAdapter", "SpeechServices", "CallAudio", "CallCapacity", "TwilioREST",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -421,6 +446,7 @@ let package = Package(
         .testTarget(
             name: "TwilioCallAdapterTests",
             dependencies: [
+                concurrencyHelpers,
                 "TwilioCallAdapter", "CallEngine", "CallTesting", "CallAudio", "TwilioMediaStreams", "SpeechServices",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -430,6 +456,7 @@ let package = Package(
         .testTarget(
             name: "TwilioRESTTests",
             dependencies: [
+                concurrencyHelpers,
                 "TwilioREST", "CallTesting", "TwilioMediaStreams",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -441,6 +468,7 @@ let package = Package(
         .testTarget(
             name: "TwilioMediaStreamsTests",
             dependencies: [
+                concurrencyHelpers,
                 "TwilioMediaStreams", "CallTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,7 +7,7 @@ import Logging
 import OpenAIServices
 import ServiceLifecycle
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 /// Offline demo: one simulated phone call, end to end, no API key and no network.
@@ -33,10 +33,10 @@ struct CallDemo {
 
     /// Keeps the delivered result.
     final class ResultBox: ResultSink {
-        let result = Mutex<CallResult?>(nil)
+        let result = NIOLockedValueBox<CallResult?>(nil)
         let (stream, continuation) = AsyncStream.makeStream(of: CallResult.self)
         func deliver(_ result: CallResult) async throws {
-            self.result.withLock { $0 = result }
+            self.result.withLockedValue { $0 = result }
             continuation.yield(result)
         }
     }

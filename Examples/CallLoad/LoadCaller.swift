@@ -1,7 +1,7 @@
 import CallTesting
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 /// What one simulated call measured.
@@ -35,21 +35,21 @@ final class LoadProbe: Sendable {
         var replyCount = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
-    var measurement: CallMeasurement { state.withLock { $0.measurement } }
+    var measurement: CallMeasurement { state.withLockedValue { $0.measurement } }
 
-    func speechStarts() { state.withLock { $0.inReply = false } }
+    func speechStarts() { state.withLockedValue { $0.inReply = false } }
 
-    func speechEnded(at now: Duration) { state.withLock { $0.speechEnd = now } }
+    func speechEnded(at now: Duration) { state.withLockedValue { $0.speechEnd = now } }
 
     /// Replies started so far and when the caller's buffer runs dry.
-    var replies: (count: Int, dryAt: Duration) { state.withLock { ($0.replyCount, $0.dryAt) } }
+    var replies: (count: Int, dryAt: Duration) { state.withLockedValue { ($0.replyCount, $0.dryAt) } }
 
     /// The receive observer.
     func observe(_ simulator: TwilioCallerSimulator, carriedAudio: Bool, now: Duration) {
         guard carriedAudio else { return }
-        state.withLock { probe in
+        state.withLockedValue { probe in
             probe.measurement.framesReceived += 1
             if let end = probe.speechEnd {
                 probe.measurement.replyLatencies.append(Double((now - end) / .microseconds(1)) / 1000)
@@ -121,7 +121,7 @@ struct LoadCaller: Sendable {
     ) async -> CallMeasurement {
         let probe = LoadProbe()
         let started = ContinuousClock.now
-        let failure = Mutex<String?>(nil)
+        let failure = NIOLockedValueBox<String?>(nil)
         let configuration = TwilioCallerSimulator.Configuration(
             callSid: callSid, streamSid: "MZ" + callSid.dropFirst(2), recordsPlayedAudio: false
         )
@@ -133,15 +133,15 @@ struct LoadCaller: Sendable {
                 do {
                     try await script(LoadCaller(caller: caller, probe: probe))
                 } catch {
-                    failure.withLock { $0 = "\(error)" }
+                    failure.withLockedValue { $0 = "\(error)" }
                 }
             }
         } catch {
-            failure.withLock { $0 = $0 ?? "\(error)" }
+            failure.withLockedValue { $0 = $0 ?? "\(error)" }
         }
         var measurement = probe.measurement
         measurement.seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
-        measurement.failure = failure.withLock { $0 }
+        measurement.failure = failure.withLockedValue { $0 }
         return measurement
     }
 }

@@ -3,6 +3,7 @@ import CallTesting
 import ExampleSupport
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// What every level of a run shares.
@@ -24,7 +25,7 @@ struct LoadSetup: Sendable {
 /// Calls in progress and memory samples, shared by the call tasks and the sampler.
 final class Counters: Sendable {
     let active = Atomic<Int>(0)
-    let sampling = Mutex<(peakRSS: Int, peakActive: Int, rssAtFull: Int)>((0, 0, 0))
+    let sampling = NIOLockedValueBox<(peakRSS: Int, peakActive: Int, rssAtFull: Int)>((0, 0, 0))
 }
 
 /// One level: a fresh provider-fake and call-worker, a warm-up call, `calls` concurrent calls.
@@ -98,7 +99,7 @@ struct LoadLevel {
             while !Task.isCancelled {
                 let rss = probe.residentBytes() ?? 0
                 let now = counters.active.load(ordering: .relaxed)
-                counters.sampling.withLock { s in
+                counters.sampling.withLockedValue { s in
                     s.peakRSS = max(s.peakRSS, rss)
                     s.peakActive = max(s.peakActive, now)
                     if now == calls { s.rssAtFull = max(s.rssAtFull, rss) }
@@ -128,7 +129,7 @@ struct LoadLevel {
         let workerCPU = (probe.cpuSeconds() ?? 0) - workerCPUStart
         let selfCPU = ProcessProbe.selfCPUSeconds() - selfCPUStart
         let logEnd = worker.output
-        let memory = counters.sampling.withLock { $0 }
+        let memory = counters.sampling.withLockedValue { $0 }
 
         let workerExit = await worker.stop()
         if let profiler {

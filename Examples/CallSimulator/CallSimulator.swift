@@ -17,7 +17,7 @@ import CallTesting
 import Foundation
 import HTTPTypes
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 struct Options {
@@ -115,15 +115,15 @@ final class ReplyClock: Sendable {
         var latencies: [Duration] = []
         var lastAudio: Duration = .zero
     }
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
-    func speechEnded(at now: Duration) { state.withLock { $0.speechEnd = now } }
-    var latencies: [Duration] { state.withLock { $0.latencies } }
-    var lastAudio: Duration { state.withLock { $0.lastAudio } }
+    func speechEnded(at now: Duration) { state.withLockedValue { $0.speechEnd = now } }
+    var latencies: [Duration] { state.withLockedValue { $0.latencies } }
+    var lastAudio: Duration { state.withLockedValue { $0.lastAudio } }
 
     func observe(carriedAudio: Bool, now: Duration) {
         guard carriedAudio else { return }
-        state.withLock { state in
+        state.withLockedValue { state in
             state.lastAudio = now
             if let end = state.speechEnd {
                 state.latencies.append(now - end)

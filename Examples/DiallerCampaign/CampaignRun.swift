@@ -4,7 +4,7 @@ import ExampleSupport
 import Foundation
 import Logging
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Settings of one run (the command's options).
 struct RunSettings: Sendable {
@@ -66,8 +66,8 @@ final class CampaignRun: Sendable {
     let settings: RunSettings
     let plan: CampaignPlan
     let logger: Logger
-    private let record = Mutex(RunRecord())
-    private let children = Mutex<[String: ChildProcess]>([:])
+    private let record = NIOLockedValueBox(RunRecord())
+    private let children = NIOLockedValueBox<[String: ChildProcess]>([:])
 
     init(settings: RunSettings, logger: Logger) {
         self.settings = settings
@@ -75,7 +75,7 @@ final class CampaignRun: Sendable {
         self.logger = logger
     }
 
-    var result: RunRecord { record.withLock { $0 } }
+    var result: RunRecord { record.withLockedValue { $0 } }
 
     func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
@@ -87,7 +87,7 @@ final class CampaignRun: Sendable {
         let child = try ChildProcess.start(
             name: name, executable: settings.binDir + "/" + tool, arguments: arguments, environment: environment,
             logPath: settings.workDir + "/\(name).log", marker: marker)
-        children.withLock { $0[name] = child }
+        children.withLockedValue { $0[name] = child }
         return child
     }
 
@@ -230,14 +230,14 @@ final class CampaignRun: Sendable {
         let sampler = RegistrySampler()
         let victim = RunSettings.workerID(min(2, s.workers))
         let victimProcess = workers[min(2, s.workers) - 1]
-        record.withLock { $0.killedWorker = victim }
+        record.withLockedValue { $0.killedWorker = victim }
         let samplerTask = Task {
             try await sampler.run(controlURL: controlURL, database: database) { sample in
                 await self.afterSample(sample, victim: victim, victimProcess: victimProcess, database: database, controlURL: controlURL)
             }
         }
         let started = nowMs()
-        record.withLock { $0.startedAtMs = started }
+        record.withLockedValue { $0.startedAtMs = started }
         for campaign in plan.campaigns { try await diallerCommand("resume-\(campaign.id)", ["resume", "--campaign", campaign.id]) }
         say("campaign started: \(plan.leads.count) leads in \(plan.campaigns.count) campaigns, CPS \(s.cps), \(s.maxAttempts) attempts per lead")
 
@@ -259,7 +259,7 @@ final class CampaignRun: Sendable {
             try await Task.sleep(for: .milliseconds(250))
         }
         let finishedAt = nowMs()
-        record.withLock {
+        record.withLockedValue {
             $0.finished = finished
             $0.finishedAtMs = finishedAt
         }
@@ -273,7 +273,7 @@ final class CampaignRun: Sendable {
         let outcomes = try await database.outcomes()
         samplerTask.cancel()
         _ = await samplerTask.result
-        record.withLock {
+        record.withLockedValue {
             $0.stats = stats
             $0.leads = leads
             $0.attempts = attempts
@@ -289,7 +289,7 @@ final class CampaignRun: Sendable {
         _ sample: RegistrySample, victim: String, victimProcess: ChildProcess, database: CampaignDatabase, controlURL: String
     ) async {
         let placed = sample.placementIndex + 1
-        let (inject, kill) = record.withLock { record -> (Bool, Bool) in
+        let (inject, kill) = record.withLockedValue { record -> (Bool, Bool) in
             let inject = record.rateLimitInjectedAtMs == nil && placed >= settings.rateLimitAtPlacement
             if inject { record.rateLimitInjectedAtMs = nowMs() }
             let victimActive = sample.workers[victim]?.active ?? 0
@@ -311,7 +311,7 @@ final class CampaignRun: Sendable {
         guard kill else { return }
         victimProcess.kill()
         let slots = (try? await database.slotsInUse(worker: victim)) ?? []
-        record.withLock { $0.killedSlots = slots.map { (reservation: $0.0, state: $0.1) } }
+        record.withLockedValue { $0.killedSlots = slots.map { (reservation: $0.0, state: $0.1) } }
         say("  SIGKILL \(victim) (pid \(victimProcess.pid)) after \(placed) placements, with \(slots.count) slot(s) in use: "
             + slots.map(\.1).joined(separator: ","))
         Task { await self.watchExpiry(victim: victim, reservations: slots.map(\.0), database: database) }
@@ -327,7 +327,7 @@ final class CampaignRun: Sendable {
                 for id in reservations {
                     if let uuid = UUID(uuidString: id) { lookups[id] = try? await database.registry.lookup(reservationID: uuid) }
                 }
-                record.withLock {
+                record.withLockedValue {
                     $0.victimExpiredAtMs = at
                     $0.killedLookups = lookups
                 }
@@ -350,7 +350,7 @@ final class CampaignRun: Sendable {
     /// SIGTERM to everything still running (the dialler first, the providers last), each
     /// process's ending recorded; SIGKILL after 30 s.
     private func stopAll() async {
-        let all = children.withLock { $0 }
+        let all = children.withLockedValue { $0 }
         let order = ["call-dialler"] + (1...settings.workers).map(RunSettings.workerID) + ["twilio-fake", "provider-fake"]
         for name in order {
             guard let child = all[name] else { continue }
@@ -364,7 +364,7 @@ final class CampaignRun: Sendable {
                 if (await group.next() ?? nil) == nil { child.kill() }
                 group.cancelAll()
             }
-            record.withLock { $0.endings[name] = (child.ending ?? "still running", running) }
+            record.withLockedValue { $0.endings[name] = (child.ending ?? "still running", running) }
         }
     }
 

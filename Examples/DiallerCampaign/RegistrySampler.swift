@@ -3,7 +3,7 @@ import CallCapacity
 import ExampleSupport
 import Foundation
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The capacity registry as read right after a placement reached the fake.
 struct RegistrySample: Sendable {
@@ -28,11 +28,11 @@ struct RegistrySample: Sendable {
 /// Follows the fake's placements and reads the registry after each (the "checked against the
 /// registry after every step" half of the proof; the fake's own count is the other half).
 final class RegistrySampler: Sendable {
-    private let state = Mutex<(samples: [RegistrySample], placements: Int, errors: Int)>(([], 0, 0))
+    private let state = NIOLockedValueBox<(samples: [RegistrySample], placements: Int, errors: Int)>(([], 0, 0))
 
-    var samples: [RegistrySample] { state.withLock { $0.samples } }
-    var placementsSeen: Int { state.withLock { $0.placements } }
-    var sampleErrors: Int { state.withLock { $0.errors } }
+    var samples: [RegistrySample] { state.withLockedValue { $0.samples } }
+    var placementsSeen: Int { state.withLockedValue { $0.placements } }
+    var sampleErrors: Int { state.withLockedValue { $0.errors } }
 
     /// Reads `controlURL/placements` until it ends or the task is cancelled; calls `onSample`
     /// after each sample.
@@ -49,13 +49,13 @@ final class RegistrySampler: Sendable {
                 if let placement = try? decoder.decode(Placement.self, from: Data(line)) { placements.append(placement) }
             }
             guard let last = placements.last else { continue }
-            state.withLock { $0.placements += placements.count }
+            state.withLockedValue { $0.placements += placements.count }
             do {
                 let sample = try await Self.sample(after: last, database: database)
-                state.withLock { $0.samples.append(sample) }
+                state.withLockedValue { $0.samples.append(sample) }
                 await onSample(sample)
             } catch {
-                state.withLock { $0.errors += 1 }
+                state.withLockedValue { $0.errors += 1 }
             }
         }
     }

@@ -4,7 +4,7 @@ import CallTesting
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioREST
 
 /// `--carrier twilio-fake`: the production placer against a local ``TwilioFake`` over HTTP, the
@@ -94,21 +94,21 @@ final class TimedPlacer: OutboundCallPlacer {
     }
 
     private let placer: TwilioCallPlacer
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     init(_ placer: TwilioCallPlacer) { self.placer = placer }
 
-    var latencies: [Duration] { state.withLock { $0.latencies } }
+    var latencies: [Duration] { state.withLockedValue { $0.latencies } }
 
     /// From the first create sent to the last create answered.
-    var span: Duration? { state.withLock { state in state.first.flatMap { first in state.last.map { $0 - first } } } }
+    var span: Duration? { state.withLockedValue { state in state.first.flatMap { first in state.last.map { $0 - first } } } }
 
     func placeCall(_ request: OutboundCallRequest) async throws(CallPlacementError) -> PlacedCall {
         let begin = ContinuousClock.now
-        state.withLock { $0.first = $0.first ?? begin }
+        state.withLockedValue { $0.first = $0.first ?? begin }
         let placed = try await placer.placeCall(request)
         let end = ContinuousClock.now
-        state.withLock { state in
+        state.withLockedValue { state in
             state.latencies.append(end - begin)
             state.last = end
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A child process of a load or proof tool (provider-fake, twilio-fake, call-dialler, a call-worker): its output
 /// goes to a log file, read by a thread of its own so the child never blocks on a full pipe,
@@ -20,7 +20,7 @@ package final class ChildProcess: Sendable {
     package let name: String
     package let logPath: String
     private let process: Process
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private init(name: String, process: Process, logPath: String) {
         self.name = name
@@ -32,7 +32,7 @@ package final class ChildProcess: Sendable {
     package var pid: Int32 { process.processIdentifier }
 
     private func exited(_ status: Int32, signalled: Bool) {
-        let waiters = state.withLock { state in
+        let waiters = state.withLockedValue { state in
             state.exitStatus = status
             state.signalled = signalled
             defer { state.exitWaiters = [] }
@@ -76,7 +76,7 @@ package final class ChildProcess: Sendable {
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                 pending.removeSubrange(pending.startIndex...newline)
-                let waiters = state.withLock { state -> [CheckedContinuation<String, any Error>] in
+                let waiters = state.withLockedValue { state -> [CheckedContinuation<String, any Error>] in
                     state.lines += 1
                     state.bytes += line.utf8.count + 1
                     guard state.found == nil, line.contains(marker) else { return [] }
@@ -88,7 +88,7 @@ package final class ChildProcess: Sendable {
             }
         }
         try? log.close()
-        let (waiters, endWaiters) = state.withLock { state in
+        let (waiters, endWaiters) = state.withLockedValue { state in
             state.ended = true
             defer { state.waiters = []; state.endWaiters = [] }
             return (state.waiters, state.endWaiters)
@@ -101,7 +101,7 @@ package final class ChildProcess: Sendable {
     /// The first output line containing the start marker; throws if the process ends first.
     package func readyLine() async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
-            let immediate = state.withLock { state -> Result<String, any Error>? in
+            let immediate = state.withLockedValue { state -> Result<String, any Error>? in
                 if let found = state.found { return .success(found) }
                 if state.ended { return .failure(ChildProcessError("\(name) exited before it was ready (see \(logPath))")) }
                 state.waiters.append(continuation)
@@ -112,16 +112,16 @@ package final class ChildProcess: Sendable {
     }
 
     /// Output lines and bytes so far.
-    package var output: (lines: Int, bytes: Int) { state.withLock { ($0.lines, $0.bytes) } }
+    package var output: (lines: Int, bytes: Int) { state.withLockedValue { ($0.lines, $0.bytes) } }
 
     /// Sends `signal` (default SIGTERM: a graceful drain for the worker; 0: none), then waits for the
     /// exit and the end of its output; returns the exit status.
     @discardableResult
     package func stop(signal: Int32 = SIGTERM) async -> Int32 {
-        let running = state.withLock { $0.exitStatus == nil }
+        let running = state.withLockedValue { $0.exitStatus == nil }
         if running { Foundation.kill(pid, signal) }
         let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            let status = state.withLock { state -> Int32? in
+            let status = state.withLockedValue { state -> Int32? in
                 if let status = state.exitStatus { return status }
                 state.exitWaiters.append(continuation)
                 return nil
@@ -129,7 +129,7 @@ package final class ChildProcess: Sendable {
             if let status { continuation.resume(returning: status) }
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
+            let done = state.withLockedValue { state -> Bool in
                 if state.ended { return true }
                 state.endWaiters.append(continuation)
                 return false
@@ -141,7 +141,7 @@ package final class ChildProcess: Sendable {
 
     /// Kills the process at once (SIGKILL: the mid-campaign crash, or when the run itself fails).
     package func kill() {
-        if state.withLock({ $0.exitStatus == nil }) { Foundation.kill(pid, SIGKILL) }
+        if state.withLockedValue({ $0.exitStatus == nil }) { Foundation.kill(pid, SIGKILL) }
     }
 
     /// Output lines containing `text` (read from the log after the process ended).
@@ -153,11 +153,11 @@ package final class ChildProcess: Sendable {
 
 extension ChildProcess {
     /// Whether the process is still running.
-    package var isRunning: Bool { state.withLock { $0.exitStatus == nil } }
+    package var isRunning: Bool { state.withLockedValue { $0.exitStatus == nil } }
 
     /// How it ended: `exit N` or `signal N`; nil while running.
     package var ending: String? {
-        state.withLock { state in state.exitStatus.map { state.signalled ? "signal \($0)" : "exit \($0)" } }
+        state.withLockedValue { state in state.exitStatus.map { state.signalled ? "signal \($0)" : "exit \($0)" } }
     }
 }
 

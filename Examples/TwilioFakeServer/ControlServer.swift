@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Every call the fake accepts, as ``Placement`` lines to any number of readers (each reader
 /// first gets the lines so far).
@@ -17,12 +17,12 @@ final class PlacementFeed: Sendable {
         var finished = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// The lines so far, then each new one, until ``finish()``.
     func subscribe() -> AsyncStream<Placement> {
         let (stream, continuation) = AsyncStream.makeStream(of: Placement.self)
-        let id = state.withLock { state -> Int? in
+        let id = state.withLockedValue { state -> Int? in
             for placement in state.sent { continuation.yield(placement) }
             if state.finished { return nil }
             state.nextReader += 1
@@ -33,12 +33,12 @@ final class PlacementFeed: Sendable {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.readers.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in self?.state.withLockedValue { _ = $0.readers.removeValue(forKey: id) } }
         return stream
     }
 
     func publish(_ placement: Placement) {
-        let readers = state.withLock { state -> [AsyncStream<Placement>.Continuation] in
+        let readers = state.withLockedValue { state -> [AsyncStream<Placement>.Continuation] in
             state.sent.append(placement)
             return Array(state.readers.values)
         }
@@ -46,7 +46,7 @@ final class PlacementFeed: Sendable {
     }
 
     func finish() {
-        let readers = state.withLock { state -> [AsyncStream<Placement>.Continuation] in
+        let readers = state.withLockedValue { state -> [AsyncStream<Placement>.Continuation] in
             state.finished = true
             defer { state.readers = [:] }
             return Array(state.readers.values)

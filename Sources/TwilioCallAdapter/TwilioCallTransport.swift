@@ -2,13 +2,13 @@ import CallAudio
 import CallEngine
 import Logging
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 /// The engine's ``CallTransport`` over one Twilio media stream.
 ///
 /// `send` converts the engine's PCM16 (any rate) to 8 kHz mu-law frames with an
-/// ``OutboundAudioConverter``, updates a Mutex-protected ``TwilioOutboundPlayback`` (pacer +
+/// ``OutboundAudioConverter``, updates a lock-protected ``TwilioOutboundPlayback`` (pacer +
 /// mark tracker) and wakes the single writer task, ``runWriter(write:close:)``, which releases
 /// frames in real time (``OutboundPacer/Configuration/telephony``: up to 200 ms queued at Twilio,
 /// topped up in bursts of 100 ms), writes `media`,
@@ -17,13 +17,15 @@ import TwilioMediaStreams
 /// The engine's opaque mark is the chunk id: its number is the Twilio mark's name, so no map
 /// is kept; ``markEchoed(name:)`` turns Twilio's echo back into a played or flushed report.
 public final class TwilioCallTransport: CallTransport {
-    private struct Waiter {
+    private struct Waiter: Sendable {
         var id: Int
         var limitBytes: Int
         var continuation: CheckedContinuation<Void, any Error>
     }
 
-    private struct State {
+    /// `@unchecked`: `converter` is a non-`Sendable` class that this state owns alone and that is
+    /// only used inside `state`'s lock, so it is never touched by two threads at once.
+    private struct State: @unchecked Sendable {
         var playback: TwilioOutboundPlayback
         var converter: OutboundAudioConverter?
         var frames: [UInt8] = []
@@ -40,13 +42,13 @@ public final class TwilioCallTransport: CallTransport {
         var nextWaiterID = 0
     }
 
-    private enum TransferProgress {
+    private enum TransferProgress: Sendable {
         case none
         case redirecting
         case done(TwilioTransferOutcome)
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     private let wakeUp: AsyncStream<Void>.Continuation
     private let wakeUps: AsyncStream<Void>
     private let origin: ContinuousClock.Instant
@@ -55,7 +57,7 @@ public final class TwilioCallTransport: CallTransport {
     /// Creates the transport for `streamSid` (from `start`).
     /// - Parameter logger: should carry `call_sid`.
     public init(streamSid: String, pacing: OutboundPacer.Configuration = .telephony, logger: Logger) {
-        state = Mutex(State(playback: TwilioOutboundPlayback(streamSid: streamSid, pacing: pacing)))
+        state = NIOLockedValueBox(State(playback: TwilioOutboundPlayback(streamSid: streamSid, pacing: pacing)))
         (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         origin = .now
         self.logger = logger
@@ -69,7 +71,7 @@ public final class TwilioCallTransport: CallTransport {
     public func send(_ command: TransportCommand) {
         let now = self.now
         var failure: AudioError?
-        let resumed: [Waiter] = state.withLock { state in
+        let resumed: [Waiter] = state.withLockedValue { state in
             guard !state.closed, !state.hangUpRequested else { return [] }
             switch command {
             case .audio(let audio):
@@ -102,7 +104,7 @@ public final class TwilioCallTransport: CallTransport {
             logger.warning("agent audio could not be converted for Twilio; dropped", metadata: ["error": "\(failure)"])
         }
         if case .transfer(let target) = command {
-            let planned = state.withLock { $0.transferPlan != nil }
+            let planned = state.withLockedValue { $0.transferPlan != nil }
             if planned {
                 logger.info("call transfer requested; redirecting after the agent's line", metadata: ["target": "\(target.prefix(64))"])
             } else {
@@ -144,13 +146,13 @@ public final class TwilioCallTransport: CallTransport {
     /// Suspends until less than `duration` of agent audio is queued locally.
     public func waitForPlaybackBacklog(below duration: Duration) async throws {
         let limitBytes = max(1, Int(duration / .microseconds(125)))
-        let id = state.withLock { state -> Int in
+        let id = state.withLockedValue { state -> Int in
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { state -> Bool in
+                let resumeNow = state.withLockedValue { state -> Bool in
                     if state.closed || state.playback.pacer.queuedByteCount < limitBytes || Task.isCancelled { return true }
                     state.waiters.append(Waiter(id: id, limitBytes: limitBytes, continuation: continuation))
                     return false
@@ -158,7 +160,7 @@ public final class TwilioCallTransport: CallTransport {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> Waiter? in
+            let waiter = state.withLockedValue { state -> Waiter? in
                 guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
                 return state.waiters.remove(at: index)
             }
@@ -173,7 +175,7 @@ public final class TwilioCallTransport: CallTransport {
     /// mark this transport never sent (or one already reported).
     public func markEchoed(name: String) -> TransportEvent? {
         let now = self.now
-        return state.withLock { state -> TransportEvent? in
+        return state.withLockedValue { state -> TransportEvent? in
             switch state.playback.markEchoed(name: name, now: now) {
             case .played(let chunk):
                 return .markPlayed(PlaybackMark(rawValue: UInt64(clamping: chunk.chunk)))
@@ -189,7 +191,7 @@ public final class TwilioCallTransport: CallTransport {
     /// TCP window is full), so the call cannot be heard any more.
     public func writeStalled(longerThan limit: Duration) -> Bool {
         let now = self.now
-        return state.withLock { state in state.writingSince.map { now - $0 >= limit } ?? false }
+        return state.withLockedValue { state in state.writingSince.map { now - $0 >= limit } ?? false }
     }
 
     /// Whether a mark has gone unechoed for at least `limit` after its audio finished playing:
@@ -197,27 +199,27 @@ public final class TwilioCallTransport: CallTransport {
     /// large enough that no write blocks yet).
     public func marksUnechoed(longerThan limit: Duration) -> Bool {
         let now = self.now
-        return state.withLock { state in state.playback.echoOverdue(at: now).map { $0 >= limit } ?? false }
+        return state.withLockedValue { state in state.playback.echoOverdue(at: now).map { $0 >= limit } ?? false }
     }
 
     /// Whether the transport was closed.
-    public var isClosed: Bool { state.withLock { $0.closed } }
+    public var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// The transfer target the engine asked for, if any.
-    public var requestedTransferTarget: String? { state.withLock { $0.transferTarget } }
+    public var requestedTransferTarget: String? { state.withLockedValue { $0.transferTarget } }
 
     /// Lets `transfer_call` redirect the live call (instead of hanging up): after the agent's
     /// line has played, the writer asks `plan` for the route and redirects the call with its
     /// TwiML before it closes the stream. Call before the conversation runs.
     public func enableTransfer(_ plan: TwilioTransferPlan) {
-        state.withLock { $0.transferPlan = plan }
+        state.withLockedValue { $0.transferPlan = plan }
     }
 
     /// What became of the engine's transfer: nil when none was requested; otherwise waits
     /// until the redirect was attempted (or the stream closed first).
     public func transferOutcome() async -> TwilioTransferOutcome? {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> TwilioTransferOutcome?? in
+            let ready = state.withLockedValue { state -> TwilioTransferOutcome?? in
                 guard state.transferTarget != nil else { return .some(nil) }
                 switch state.transfer {
                 case .done(let outcome): return .some(outcome)
@@ -241,7 +243,7 @@ public final class TwilioCallTransport: CallTransport {
     }
 
     private func settleTransfer(_ outcome: TwilioTransferOutcome) {
-        let waiters = state.withLock { state -> [CheckedContinuation<TwilioTransferOutcome?, Never>] in
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<TwilioTransferOutcome?, Never>] in
             state.transfer = .done(outcome)
             defer { state.outcomeWaiters.removeAll() }
             return state.outcomeWaiters
@@ -251,7 +253,7 @@ public final class TwilioCallTransport: CallTransport {
 
     /// The redirect of a requested transfer, if one is due (run by the writer before it closes).
     private func performTransfer() async {
-        let pending = state.withLock { state -> (TwilioTransferPlan, String)? in
+        let pending = state.withLockedValue { state -> (TwilioTransferPlan, String)? in
             guard let target = state.transferTarget, let plan = state.transferPlan, case .none = state.transfer else { return nil }
             state.transfer = .redirecting
             return (plan, target)
@@ -276,7 +278,7 @@ public final class TwilioCallTransport: CallTransport {
 
     /// Stops the writer and releases every backlog waiter (the socket is gone).
     public func close() {
-        let (waiters, outcome, outcomeWaiters) = state.withLock { state -> ([Waiter], TwilioTransferOutcome?, [CheckedContinuation<TwilioTransferOutcome?, Never>]) in
+        let (waiters, outcome, outcomeWaiters) = state.withLockedValue { state -> ([Waiter], TwilioTransferOutcome?, [CheckedContinuation<TwilioTransferOutcome?, Never>]) in
             state.closed = true
             defer { state.waiters.removeAll() }
             // A transfer still waiting for the writer will never be sent (a redirect in flight
@@ -313,7 +315,7 @@ public final class TwilioCallTransport: CallTransport {
         do {
             while true {
                 let now = self.now
-                let (action, resumed) = state.withLock { state -> (WriterAction, [Waiter]) in
+                let (action, resumed) = state.withLockedValue { state -> (WriterAction, [Waiter]) in
                     if state.closed { return (.stop, []) }
                     if !state.immediate.isEmpty { return (.write(state.immediate.removeFirst()), []) }
                     if state.hangUpRequested { return (.hangUp, []) }
@@ -329,9 +331,9 @@ public final class TwilioCallTransport: CallTransport {
                 switch action {
                 case .write(let buffer):
                     let started = self.now
-                    state.withLock { $0.writingSince = started }
+                    state.withLockedValue { $0.writingSince = started }
                     try await write(buffer)
-                    state.withLock { $0.writingSince = nil }
+                    state.withLockedValue { $0.writingSince = nil }
                 case .sleep(let until):
                     try await Task.sleep(until: origin + until, clock: .continuous)
                 case .idle:

@@ -3,7 +3,7 @@ import CallEngine
 import Logging
 import Metrics
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 /// Runs one Twilio media stream against the call engine: Twilio's messages in, engine events
@@ -264,11 +264,11 @@ private final class StreamLink: Sendable {
         case started(conversation: CallConversation, transport: TwilioCallTransport)
         case expired
     }
-    private let value = Mutex(Value.waiting)
+    private let value = NIOLockedValueBox(Value.waiting)
 
     /// `start` arrived: true unless the deadline already passed.
     func begin() -> Bool {
-        value.withLock { value in
+        value.withLockedValue { value in
             guard case .waiting = value else { return false }
             value = .starting
             return true
@@ -277,12 +277,12 @@ private final class StreamLink: Sendable {
 
     /// The call is running.
     func attach(conversation: CallConversation, transport: TwilioCallTransport) {
-        value.withLock { $0 = .started(conversation: conversation, transport: transport) }
+        value.withLockedValue { $0 = .started(conversation: conversation, transport: transport) }
     }
 
     /// The running call, if any.
     var call: (conversation: CallConversation, transport: TwilioCallTransport)? {
-        value.withLock { value in
+        value.withLockedValue { value in
             if case .started(let conversation, let transport) = value { return (conversation, transport) }
             return nil
         }
@@ -290,7 +290,7 @@ private final class StreamLink: Sendable {
 
     /// The deadline passed: true when no `start` came.
     func expire() -> Bool {
-        value.withLock { value in
+        value.withLockedValue { value in
             guard case .waiting = value else { return false }
             value = .expired
             return true

@@ -2,7 +2,7 @@ import CallCapacity
 @testable import CallDialler
 import Foundation
 import PostgresNIO
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("Dialler campaigns on PostgreSQL", .timeLimit(.minutes(2)), .serialized,
@@ -56,9 +56,9 @@ struct DiallerCampaignTests {
             let fake = FakeCarrier(registry: registry, scripts: scripts, publicURL: DiallerHarness.publicURL,
                                    authToken: DiallerHarness.authToken, resultSecret: DiallerHarness.resultSecret, totalSlots: 20)
             // w4 dies once 60 placements were made (refused ones count too, so fire once at >= 60).
-            let died = Mutex(false)
+            let died = NIOLockedValueBox(false)
             await fake.setOnPlacement { count in
-                guard count >= 60, !died.withLock({ dead in defer { dead = true }; return dead }) else { return }
+                guard count >= 60, !died.withLockedValue({ dead in defer { dead = true }; return dead }) else { return }
                 await fake.kill(host: "w4.fleet.test")
                 lease.cancel()
             }

@@ -2,7 +2,7 @@ import CallTesting
 import CallCapacity
 @testable import CallDialler
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("Dialler drain", .timeLimit(.minutes(2)), .enabled(if: DiallerTestDatabase.shouldRun, DiallerTestDatabase.skipReason))
@@ -17,13 +17,13 @@ struct DiallerDrainTests {
             let fake = FakeCarrier(registry: registry, scripts: [:], publicURL: DiallerHarness.publicURL, authToken: DiallerHarness.authToken,
                                    resultSecret: DiallerHarness.resultSecret, totalSlots: 10, callDuration: .milliseconds(400))
             let drainBegan = WireSignal()
-            let liveWhenRunReturned = Mutex(-1)
+            let liveWhenRunReturned = NIOLockedValueBox(-1)
             try await DiallerHarness.run(store: store, registry: registry, placer: fake,
                                          // One call at a time past the pace, 20 ms apart.
                                          pacer: AccountPacer(defaultRate: 50, burst: 1, logger: DiallerTestDatabase.logger),
                                          afterDrain: {
                                              let live = await fake.live
-                                             liveWhenRunReturned.withLock { $0 = live }
+                                             liveWhenRunReturned.withLockedValue { $0 = live }
                                              await fake.settle()
                                          }) { dialler, baseURL in
                 await fake.setBaseURL(baseURL)
@@ -37,7 +37,7 @@ struct DiallerDrainTests {
                 #expect(await dialler.isDraining)
             }
             // run() returned (the harness awaited it) only after the live calls ended.
-            #expect(liveWhenRunReturned.withLock { $0 } == 0)
+            #expect(liveWhenRunReturned.withLockedValue { $0 } == 0)
             #expect(try await store.dialingCount() == 0)
             let placed = await fake.placements.count
             // Without the drain all 30 would be placed within 0.6 s. With it, only calls already past the

@@ -2,7 +2,7 @@ import Foundation
 import CallAudio
 import CallTesting
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import CallEngine
@@ -58,7 +58,7 @@ struct ConversationTests {
 
     /// Records pre-connects and reports each one.
     final class RecordingWarmup: ProviderWarmup {
-        let calls = Mutex<[String?]>([])
+        let calls = NIOLockedValueBox<[String?]>([])
         let reported: AsyncStream<Void>
         private let continuation: AsyncStream<Void>.Continuation
 
@@ -67,7 +67,7 @@ struct ConversationTests {
         }
 
         func preconnect(connections: Int?, context: ProviderCallContext) async -> ProviderWarmupResult {
-            calls.withLock { $0.append(context.callSID) }
+            calls.withLockedValue { $0.append(context.callSID) }
             continuation.yield()
             return ProviderWarmupResult(attempted: 3, connected: 3, duration: .zero)
         }
@@ -89,21 +89,21 @@ struct ConversationTests {
         await conversation.handle(.audio(AudioFrame(silenceAt: 8000)))
         await conversation.handle(.hangUp)
         _ = await run.value
-        #expect(warmup.calls.withLock { $0 } == ["CA-warm"])
+        #expect(warmup.calls.withLockedValue { $0 } == ["CA-warm"])
     }
 
     @Test("checkpoints at turn boundaries carry the conversation so far, marked worker_lost, in order")
     func checkpoints() async throws {
-        let written = Mutex<[CallResult]>([])
-        let harness = CallHarness(checkpoints: { partial in written.withLock { $0.append(partial) } })
+        let written = NIOLockedValueBox<[CallResult]>([])
+        let harness = CallHarness(checkpoints: { partial in written.withLockedValue { $0.append(partial) } })
         harness.stt.enqueue(ScriptedSpeechToText.transcript("I would like to book an appointment."))
         harness.llm.enqueue(ScriptedLanguageModel.reply("Sure. What day works for you?"))
         await harness.play(CallerAudio.speech(seconds: 1.2))
         #expect(await harness.waitUntilListening())
-        #expect(await harness.waitInSilence(seconds: 2) { _ in written.withLock { $0.contains { $0.transcript.count >= 2 } } })
+        #expect(await harness.waitInSilence(seconds: 2) { _ in written.withLockedValue { $0.contains { $0.transcript.count >= 2 } } })
         let result = await harness.hangUp()
         #expect(result.endReason == .callerHungUp)
-        let partials = written.withLock { $0 }
+        let partials = written.withLockedValue { $0 }
         #expect(partials.allSatisfy { $0.endReason == .workerLost })
         // The newest one holds the caller's turn and the agent's reply once it played.
         let last = try #require(partials.last)

@@ -1,6 +1,6 @@
 import CallAudio
 import CallEngine
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The wire a simulated carrier speaks; the engine never sees it (PCM16 at its own rate in,
 /// PCM16 at the TTS rate out), so every codec must give the same call.
@@ -37,8 +37,12 @@ final class SimulatedCarrier: CallTransport {
     }
 
     let codec: CarrierCodec
-    private let state = Mutex(State())
-    private let outbound: Mutex<[Int: StreamingResampler<Int16>]> = Mutex([:])
+    private let state = NIOLockedValueBox(State())
+    /// `@unchecked`: the resamplers are non-`Sendable` classes used only inside `outbound`'s lock.
+    private struct Resamplers: @unchecked Sendable {
+        var byRate: [Int: StreamingResampler<Int16>] = [:]
+    }
+    private let outbound = NIOLockedValueBox(Resamplers())
 
     init(codec: CarrierCodec = .muLaw8k) {
         self.codec = codec
@@ -51,7 +55,7 @@ final class SimulatedCarrier: CallTransport {
         } else {
             wire = []
         }
-        state.withLock { s in
+        state.withLockedValue { s in
             s.commands.append(command)
             switch command {
             case .audio:
@@ -83,10 +87,10 @@ final class SimulatedCarrier: CallTransport {
     private func toWire(_ audio: PCMAudio) -> [Int16] {
         var samples = audio.samples
         if audio.sampleRate != codec.sampleRate {
-            samples = outbound.withLock { resamplers in
+            samples = outbound.withLockedValue { resamplers in
                 do {
-                    let resampler = try resamplers[audio.sampleRate] ?? StreamingResampler<Int16>(from: Double(audio.sampleRate), to: Double(codec.sampleRate))
-                    resamplers[audio.sampleRate] = resampler
+                    let resampler = try resamplers.byRate[audio.sampleRate] ?? StreamingResampler<Int16>(from: Double(audio.sampleRate), to: Double(codec.sampleRate))
+                    resamplers.byRate[audio.sampleRate] = resampler
                     var output = [Int16](repeating: 0, count: resampler.maximumOutputCount(forInputCount: samples.count))
                     let written = try samples.withUnsafeBufferPointer { input in
                         try output.withUnsafeMutableBufferPointer { out in
@@ -109,7 +113,7 @@ final class SimulatedCarrier: CallTransport {
     func waitForPlaybackBacklog(below duration: Duration) async throws {
         let limit = Int(duration / .microseconds(1_000_000 / codec.sampleRate))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            state.withLock { s in
+            state.withLockedValue { s in
                 if s.closed || s.queued - s.played < limit {
                     continuation.resume()
                 } else {
@@ -121,7 +125,7 @@ final class SimulatedCarrier: CallTransport {
 
     /// Plays one 20 ms frame of queued audio; returns the playback reports since the last call.
     func advance() -> [TransportEvent] {
-        state.withLock { s in
+        state.withLockedValue { s in
             s.played = min(s.queued, s.played + codec.sampleRate / 50)
             while let first = s.pendingMarks.first, first.at <= s.played {
                 s.reports.append(.markPlayed(first.mark))
@@ -140,14 +144,14 @@ final class SimulatedCarrier: CallTransport {
         for waiter in ready { waiter.continuation.resume() }
     }
 
-    var commands: [TransportCommand] { state.withLock { $0.commands } }
-    var clearCount: Int { state.withLock { $0.clears } }
+    var commands: [TransportCommand] { state.withLockedValue { $0.commands } }
+    var clearCount: Int { state.withLockedValue { $0.clears } }
     /// Marks reported played so far.
-    var acknowledgedMarks: Int { state.withLock { $0.playedMarks } }
-    var isClosed: Bool { state.withLock { $0.closed } }
-    var unplayedSamples: Int { state.withLock { $0.queued - $0.played } }
+    var acknowledgedMarks: Int { state.withLockedValue { $0.playedMarks } }
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
+    var unplayedSamples: Int { state.withLockedValue { $0.queued - $0.played } }
     /// Agent audio as the carrier received it (wire samples, decoded).
-    var wireAudio: [Int16] { state.withLock { $0.wireAudio } }
+    var wireAudio: [Int16] { state.withLockedValue { $0.wireAudio } }
     /// Wire bytes the carrier would have sent to the phone.
-    var wireBytes: Int { state.withLock { $0.wireBytes } }
+    var wireBytes: Int { state.withLockedValue { $0.wireBytes } }
 }

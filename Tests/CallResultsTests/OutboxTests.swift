@@ -71,7 +71,7 @@ extension PostCallResults {
             let outbox = try await ResultOutbox.open(directory: directory, fileSystem: fileSystem)
             let errorsBefore = Fixtures.count(ResultMetrics.spoolErrors, [("operation", "store")])
             let lostBefore = Fixtures.count(ResultMetrics.lost)
-            fileSystem.failure.withLock { $0 = EIO }
+            fileSystem.failure.withLockedValue { $0 = EIO }
             await #expect(throws: ResultOutboxError.self) { try await outbox.deliver(Fixtures.result("CA-eio")) }
             #expect(Fixtures.count(ResultMetrics.spoolErrors, [("operation", "store")]) == errorsBefore + 1)
             #expect(Fixtures.count(ResultMetrics.lost) == lostBefore + 1)
@@ -79,7 +79,7 @@ extension PostCallResults {
             #expect(reason.contains("errno \(EIO)"))
             #expect(await outbox.probe() == false)
 
-            fileSystem.failure.withLock { $0 = nil }
+            fileSystem.failure.withLockedValue { $0 = nil }
             #expect(await outbox.probe())
             #expect(outbox.storageHealth.unwritableReason == nil)
             #expect(Fixtures.files(directory).isEmpty)
@@ -128,9 +128,9 @@ extension PostCallResults {
                 await #expect(throws: ResultOutboxError.self) { try await sink.deliver(Fixtures.result("CA-full-x", padding: 1500)) }
                 #expect(Fixtures.count(ResultMetrics.lost) == lostBefore + 1)
                 // Up: delivered directly although the outbox is full.
-                receiver.up.withLock { $0 = true }
+                receiver.up.withLockedValue { $0 = true }
                 try await sink.deliver(Fixtures.result("CA-full-y", padding: 1500))
-                #expect(receiver.received.withLock { $0 } == ["CA-full-y"])
+                #expect(receiver.received.withLockedValue { $0 } == ["CA-full-y"])
                 #expect(Fixtures.count(ResultMetrics.lost) == lostBefore + 1)
             }
             // Space again: the probe clears the readiness reason.

@@ -30,27 +30,27 @@ extension PostCallResults {
                 let outbox = try await ResultOutbox.open(directory: directory)
                 let sink = Self.sink(base, outbox: outbox, clock: clock)
                 try await sink.deliver(Fixtures.result("CA-down"))
-                #expect(receiver.attempts.withLock { $0 } == 1)
+                #expect(receiver.attempts.withLockedValue { $0 } == 1)
                 #expect(try await outbox.entries().map(\.callID) == ["CA-down"])
 
                 // Backing off: an immediate pass does not hammer the receiver.
                 let early = await sink.redeliverDue()
                 #expect(early == .init(delivered: 0, deadLettered: 0, failed: 0, waiting: 1))
-                #expect(receiver.attempts.withLock { $0 } == 1)
+                #expect(receiver.attempts.withLockedValue { $0 } == 1)
 
-                receiver.up.withLock { $0 = true }
+                receiver.up.withLockedValue { $0 = true }
                 clock.advance(by: .seconds(6))
                 #expect(await sink.redeliverDue().delivered == 1)
                 #expect(await sink.redeliverDue() == .init())
-                #expect(receiver.received.withLock { $0 } == ["CA-down"])
-                #expect(receiver.idempotencyKeys.withLock { $0 } == ["CA-down"])
+                #expect(receiver.received.withLockedValue { $0 } == ["CA-down"])
+                #expect(receiver.idempotencyKeys.withLockedValue { $0 } == ["CA-down"])
                 #expect(try await outbox.entries().isEmpty)
 
                 // With the webhook up, a new result goes straight through and leaves nothing behind.
                 try await sink.deliver(Fixtures.result("CA-up"))
-                #expect(receiver.received.withLock { $0 } == ["CA-down", "CA-up"])
+                #expect(receiver.received.withLockedValue { $0 } == ["CA-down", "CA-up"])
                 #expect(try await outbox.entries().isEmpty)
-                #expect(receiver.badSignatures.withLock { $0 } == 0)
+                #expect(receiver.badSignatures.withLockedValue { $0 } == 0)
                 #expect(Fixtures.files(directory).isEmpty)
             }
         }
@@ -60,7 +60,7 @@ extension PostCallResults {
             let directory = Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let receiver = WebhookReceiver()
-            receiver.rejected.withLock { $0 = ["CA-poison"] }
+            receiver.rejected.withLockedValue { $0 = ["CA-poison"] }
             let clock = ManualClock()
             let deadLetteredBefore = Fixtures.count(ResultMetrics.deadLettered, [("reason", "rejected")])
             try await receiver.serve { base in
@@ -82,18 +82,18 @@ extension PostCallResults {
                 #expect(await sink.redeliverDue() == .init(delivered: 0, deadLettered: 0, failed: 1000, waiting: 0))
                 clock.advance(by: .seconds(1))
                 #expect(await sink.redeliverDue() == .init(delivered: 0, deadLettered: 0, failed: 0, waiting: 1000))
-                #expect(receiver.attempts.withLock { $0 } == 1000)
+                #expect(receiver.attempts.withLockedValue { $0 } == 1000)
 
                 // Ten minutes later the receiver is back.
                 clock.advance(by: .seconds(600))
-                receiver.up.withLock { $0 = true }
+                receiver.up.withLockedValue { $0 = true }
                 let report = await sink.redeliverDue()
                 #expect(report == .init(delivered: 999, deadLettered: 1, failed: 0, waiting: 0))
-                #expect(Set(receiver.received.withLock { $0 }).count == 999)
-                #expect(!receiver.received.withLock { $0 }.contains("CA-poison"))
+                #expect(Set(receiver.received.withLockedValue { $0 }).count == 999)
+                #expect(!receiver.received.withLockedValue { $0 }.contains("CA-poison"))
                 #expect(try await outbox.entries().isEmpty)
                 #expect(Fixtures.files(outbox.deadLetterDirectory) == [Fixtures.result("CA-poison").identity.storageName + ".json"])
-                #expect(receiver.badSignatures.withLock { $0 } == 0)
+                #expect(receiver.badSignatures.withLockedValue { $0 } == 0)
             }
             #expect(Fixtures.count(ResultMetrics.deadLettered, [("reason", "rejected")]) == deadLetteredBefore + 1)
         }
@@ -103,7 +103,7 @@ extension PostCallResults {
             let directory = Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let receiver = WebhookReceiver()
-            receiver.up.withLock { $0 = true }
+            receiver.up.withLockedValue { $0 = true }
             let rejectedBefore = Fixtures.count(ResultMetrics.deadLettered, [("reason", "rejected")])
             let undecodableBefore = Fixtures.count(ResultMetrics.deadLettered, [("reason", "undecodable")])
             try await receiver.serve { base in
@@ -115,7 +115,7 @@ extension PostCallResults {
                 let sink = Self.sink(base, outbox: outbox, clock: ManualClock())
                 let report = await sink.redeliverDue()
                 #expect(report == .init(delivered: 2, deadLettered: 2, failed: 0, waiting: 0))
-                #expect(Set(receiver.received.withLock { $0 }) == ["CA-good-1", "CA-good-2"])
+                #expect(Set(receiver.received.withLockedValue { $0 }) == ["CA-good-1", "CA-good-2"])
                 #expect(Fixtures.files(outbox.deadLetterDirectory).count == 2)
                 #expect(Fixtures.files(directory) == ["dead-letter"])
             }

@@ -2,18 +2,18 @@ import CallCapacity
 import CallWorker
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// A registry whose `release` hangs until the test opens the gate, ignoring cancellation (a
 /// database driver stuck on a dead connection). Everything else is in memory.
 final class HangingReleaseRegistry: CapacityRegistry {
     let base = InMemoryCapacityRegistry()
-    private let gate = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-    let releases = Mutex(0)
+    private let gate = NIOLockedValueBox<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    let releases = NIOLockedValueBox(0)
 
     func openGate() {
-        let waiters = gate.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = gate.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.open = true
             defer { state.waiters.removeAll() }
             return state.waiters
@@ -22,9 +22,9 @@ final class HangingReleaseRegistry: CapacityRegistry {
     }
 
     func release(reservationID: UUID) async throws(CapacityError) -> Bool {
-        releases.withLock { $0 += 1 }
+        releases.withLockedValue { $0 += 1 }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let open = gate.withLock { state -> Bool in
+            let open = gate.withLockedValue { state -> Bool in
                 if state.open { return true }
                 state.waiters.append(continuation)
                 return false

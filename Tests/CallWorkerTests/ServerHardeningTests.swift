@@ -4,7 +4,7 @@ import CallTesting
 import Foundation
 import HTTPTypes
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TwilioMediaStreams
 
@@ -62,9 +62,9 @@ struct ServerHardeningTests {
     }
 
     final class Flag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
+        private let value = NIOLockedValueBox(false)
+        func set() { value.withLockedValue { $0 = true } }
+        var isSet: Bool { value.withLockedValue { $0 } }
     }
 
     static func startCall(port: Int, callSid: String) async throws -> HeldCall {
@@ -76,19 +76,19 @@ struct ServerHardeningTests {
         let finished = Flag()
         let done = Task {
             defer { startedContinuation.finish() }
-            let heard = Mutex(false)
+            let heard = NIOLockedValueBox(false)
             _ = try await TwilioWebSocketCaller.call(
                 url: "ws://127.0.0.1:\(port)/ws/demo", callSid: callSid, headers: StreamFlowTests.upgradeHeaders,
                 parameters: [StreamToken.parameterName: token]
             ) { caller in
                 caller.connectedAndStart()
                 let greeted = try await caller.waitInSilence(seconds: 20) { $0.echoes.count >= 1 }
-                heard.withLock { $0 = greeted }
+                heard.withLockedValue { $0 = greeted }
                 startedContinuation.yield(greeted)
                 _ = try await caller.play(SyntheticCallerAudio.silence(seconds: 110)) { _ in finished.isSet }
                 caller.stop()
             }
-            return heard.withLock { $0 }
+            return heard.withLockedValue { $0 }
         }
         var iterator = started.makeAsyncIterator()
         let greeted = await iterator.next() ?? false
@@ -162,20 +162,20 @@ struct ServerHardeningTests {
         try await harness.run { port in
             let registry = CallRegistry(capacity: 1)
             let pending = PendingUpgrades()
-            let aborted = Mutex(0)
+            let aborted = NIOLockedValueBox(0)
             for _ in 0..<3 {
                 #expect(registry.reserve() == .accept)
                 #expect(registry.admission() != .accept)
                 let channel = try await RawHTTP.open(port: port)
                 pending.add(channel.channel) {
                     registry.cancelReservation()
-                    aborted.withLock { $0 += 1 }
+                    aborted.withLockedValue { $0 += 1 }
                 }
                 try await channel.channel.close()
                 try await channel.channel.closeFuture.get()
                 #expect(registry.admission() == .accept)
             }
-            #expect(aborted.withLock { $0 } == 3)
+            #expect(aborted.withLockedValue { $0 } == 3)
             // A claimed upgrade is not released by its close.
             #expect(registry.reserve() == .accept)
             let channel = try await RawHTTP.open(port: port)

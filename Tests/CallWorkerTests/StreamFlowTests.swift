@@ -3,7 +3,7 @@ import CallTesting
 import CallWorker
 import Foundation
 import HTTPTypes
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TwilioMediaStreams
 
@@ -44,16 +44,16 @@ struct StreamFlowTests {
     /// Starts a stream with `parameters` and reports whether the greeting played (false: the
     /// worker closed the socket first).
     static func stream(port: Int, callSid: String, parameters: [String: String]) async throws -> Bool {
-        let heard = Mutex(false)
+        let heard = NIOLockedValueBox(false)
         _ = try await TwilioWebSocketCaller.call(
             url: "ws://127.0.0.1:\(port)/ws/demo", callSid: callSid, headers: upgradeHeaders, parameters: parameters
         ) { caller in
             caller.connectedAndStart()
             let greeted = try await caller.waitInSilence(seconds: 20) { $0.echoes.count >= 1 }
-            heard.withLock { $0 = greeted }
+            heard.withLockedValue { $0 = greeted }
             if greeted { caller.stop() } else { #expect(caller.isServerClosed) }
         }
-        return heard.withLock { $0 }
+        return heard.withLockedValue { $0 }
     }
 
     @Test func aSignedStreamRunsAndEveryReplayedOrForgedStartIsRefused() async throws {

@@ -6,7 +6,7 @@ import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import Prometheus
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TwilioMediaStreams
 
@@ -27,13 +27,13 @@ struct WorkerAdmissionTests {
         for (name, value) in headers {
             if let field = HTTPField.Name(name) { configuration.additionalHeaders[field] = value }
         }
-        let opened = Mutex(false)
+        let opened = NIOLockedValueBox(false)
         await #expect(throws: (any Error).self, sourceLocation: sourceLocation) {
             try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)\(path)", configuration: configuration, logger: Logger(label: "t")) { _, _, _ in
-                opened.withLock { $0 = true }
+                opened.withLockedValue { $0 = true }
             }
         }
-        #expect(!opened.withLock { $0 }, sourceLocation: sourceLocation)
+        #expect(!opened.withLockedValue { $0 }, sourceLocation: sourceLocation)
     }
 
     @Test func unknownBotIsRejectedWith404BeforeTheUpgrade() async throws {

@@ -4,7 +4,7 @@ import CallTesting
 import CallWorker
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// Calls that reach a worker without a reservation (inbound) take a registry slot on that
@@ -61,9 +61,9 @@ struct WorkerInboundClaimTests {
 final class ClaimObservingRegistry: CapacityRegistry {
     let base = InMemoryCapacityRegistry()
     let released = WireSignal()
-    private let claims = Mutex<[String]>([])
+    private let claims = NIOLockedValueBox<[String]>([])
 
-    var claimedSIDs: [String] { claims.withLock { $0 } }
+    var claimedSIDs: [String] { claims.withLockedValue { $0 } }
 
     func register(_ registration: WorkerRegistration) async throws(CapacityError) -> Date { try await base.register(registration) }
     func heartbeat(workerID: String) async throws(CapacityError) -> Date { try await base.heartbeat(workerID: workerID) }
@@ -72,7 +72,7 @@ final class ClaimObservingRegistry: CapacityRegistry {
     func reserve(_ request: ReservationRequest) async throws(CapacityError) -> ReservationOutcome { try await base.reserve(request) }
     func claim(workerID: String, callSID: String, clientID: String, campaignID: String?) async throws(CapacityError) -> ClaimOutcome {
         let outcome = try await base.claim(workerID: workerID, callSID: callSID, clientID: clientID, campaignID: campaignID)
-        if outcome.call != nil { claims.withLock { $0.append(callSID) } }
+        if outcome.call != nil { claims.withLockedValue { $0.append(callSID) } }
         return outcome
     }
     func lookup(reservationID: UUID) async throws(CapacityError) -> ReservationLookup? { await base.lookup(reservationID: reservationID) }

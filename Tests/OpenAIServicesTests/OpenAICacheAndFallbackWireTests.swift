@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import CallTesting
 import OpenAIServices
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("TTS cache and fallback over the wire", .timeLimit(.minutes(2)))
@@ -43,8 +43,8 @@ struct OpenAICacheAndFallbackWireTests {
                 )
                 let primary = ResilientLanguageModel(primaryClient.chatModel, policy: policy, clock: clock)
                 let fallback = FallbackLanguageModel([primary, ResilientLanguageModel(secondaryClient.chatModel, policy: policy, clock: clock)])
-                let served = Mutex<[String]>([])
-                let context = ProviderCallContext(callSID: "CA-fallback", onServed: { descriptor in served.withLock { $0.append(descriptor.name) } })
+                let served = NIOLockedValueBox<[String]>([])
+                let context = ProviderCallContext(callSID: "CA-fallback", onServed: { descriptor in served.withLockedValue { $0.append(descriptor.name) } })
 
                 for _ in 0..<6 {
                     #expect(text(of: try await fallback.stream(chatRequest, context: context).collect()) == "Secondary here.")
@@ -59,7 +59,7 @@ struct OpenAICacheAndFallbackWireTests {
                 #expect(primaryServer.requestCount(for: .chatCompletions) == 6)
                 #expect(primary.circuitBreaker.state == .closed)
                 #expect(text(of: try await fallback.stream(chatRequest, context: context).collect()) == "Primary is back.")
-                #expect(served.withLock { $0 } == Array(repeating: "secondary", count: 7) + ["primary"])
+                #expect(served.withLockedValue { $0 } == Array(repeating: "secondary", count: 7) + ["primary"])
             }
         }
     }

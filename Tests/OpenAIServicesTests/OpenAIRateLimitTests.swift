@@ -2,19 +2,19 @@ import CallTesting
 import Logging
 import OpenAIServices
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// Keeps every log record, for counting lines.
 final class LogRecords: Sendable {
-    let messages = Mutex<[String]>([])
+    let messages = NIOLockedValueBox<[String]>([])
 
     var logger: Logger {
         Logger(label: "test") { _ in RecordingLogHandler(records: self) }
     }
 
     func count(_ message: String) -> Int {
-        messages.withLock { $0.filter { $0 == message }.count }
+        messages.withLockedValue { $0.filter { $0 == message }.count }
     }
 }
 
@@ -29,7 +29,7 @@ struct RecordingLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        records.messages.withLock { $0.append(event.message.description) }
+        records.messages.withLockedValue { $0.append(event.message.description) }
     }
 }
 

@@ -1,6 +1,6 @@
 import CallTesting
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("Circuit breaker", .timeLimit(.minutes(2)))
@@ -47,10 +47,10 @@ struct CircuitBreakerTests {
     @Test("half-open admits a single probe; success closes, failure re-opens for another period")
     func halfOpenProbe() {
         let clock = ManualClock()
-        let changes = Mutex<[CircuitBreaker.State]>([])
+        let changes = NIOLockedValueBox<[CircuitBreaker.State]>([])
         let breaker = CircuitBreaker(
             descriptor: descriptor, configuration: CircuitBreakerConfiguration(failureThreshold: 2, openDuration: .seconds(60)),
-            clock: clock, onStateChange: { state in changes.withLock { $0.append(state) } }
+            clock: clock, onStateChange: { state in changes.withLockedValue { $0.append(state) } }
         )
         breaker.recordFailure(.server)
         breaker.recordFailure(.server)
@@ -66,7 +66,7 @@ struct CircuitBreakerTests {
         breaker.recordSuccess()
         #expect(breaker.state == .closed)
         #expect(breaker.acquire() == .allowed)
-        #expect(changes.withLock { $0 } == [.open, .halfOpen, .open, .halfOpen, .closed])
+        #expect(changes.withLockedValue { $0 } == [.open, .halfOpen, .open, .halfOpen, .closed])
     }
 
     @Test("a cancelled probe frees the probe slot without closing the circuit")

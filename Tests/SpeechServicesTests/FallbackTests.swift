@@ -1,6 +1,6 @@
 import CallTesting
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("Fallback chains", .timeLimit(.minutes(2)))
@@ -8,9 +8,9 @@ struct FallbackTests {
     let request = ChatRequest(messages: [.user("hi")])
 
     func servedRecorder() -> (ProviderCallContext, @Sendable () -> [String]) {
-        let served = Mutex<[String]>([])
-        let context = ProviderCallContext(callSID: "CA-fallback", onServed: { descriptor in served.withLock { $0.append(descriptor.name) } })
-        return (context, { served.withLock { $0 } })
+        let served = NIOLockedValueBox<[String]>([])
+        let context = ProviderCallContext(callSID: "CA-fallback", onServed: { descriptor in served.withLockedValue { $0.append(descriptor.name) } })
+        return (context, { served.withLockedValue { $0 } })
     }
 
     @Test("switches to the secondary while the primary fails, probes it in the background, and switches back")

@@ -4,14 +4,14 @@ import CallTesting
 import Logging
 import NIOCore
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TwilioCallAdapter
 import TwilioMediaStreams
 
 /// Records what the adapter writes and whether it closed the stream.
 final class RecordingWireWriter: TwilioWireWriter {
-    private let state = Mutex<(messages: [String], closes: [TwilioCloseReason])>(([], []))
+    private let state = NIOLockedValueBox<(messages: [String], closes: [TwilioCloseReason])>(([], []))
     let written: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
 
@@ -21,16 +21,16 @@ final class RecordingWireWriter: TwilioWireWriter {
 
     func write(_ text: ByteBuffer) async throws {
         let message = String(buffer: text)
-        state.withLock { $0.messages.append(message) }
+        state.withLockedValue { $0.messages.append(message) }
         continuation.yield(message)
     }
 
     func close(reason: TwilioCloseReason) async throws {
-        state.withLock { $0.closes.append(reason) }
+        state.withLockedValue { $0.closes.append(reason) }
         continuation.finish()
     }
 
-    var closes: [TwilioCloseReason] { state.withLock { $0.closes } }
+    var closes: [TwilioCloseReason] { state.withLockedValue { $0.closes } }
 }
 
 /// A peer that stops reading: every write stays pending until the task is cancelled.
@@ -49,7 +49,7 @@ final class TestCallHandler: TwilioCallHandler {
     let tts = ScriptedTextToSpeech()
     let sampleRate: Int
     let refuse: Bool
-    private let state = Mutex<(result: CallResult?, starts: Int, rejected: Int)>((nil, 0, 0))
+    private let state = NIOLockedValueBox<(result: CallResult?, starts: Int, rejected: Int)>((nil, 0, 0))
     let finished: AsyncStream<CallResult>
     private let continuation: AsyncStream<CallResult>.Continuation
 
@@ -60,7 +60,7 @@ final class TestCallHandler: TwilioCallHandler {
     }
 
     func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
-        state.withLock { $0.starts += 1 }
+        state.withLockedValue { $0.starts += 1 }
         guard !refuse else { return nil }
         var configuration = CallEngineConfiguration(systemPrompt: "test", greeting: "Hello.")
         configuration.sampleRate = sampleRate
@@ -74,17 +74,17 @@ final class TestCallHandler: TwilioCallHandler {
 
     func run(_ conversation: CallConversation, start: TwilioStartMessage) async {
         let result = await conversation.run()
-        state.withLock { $0.result = result }
+        state.withLockedValue { $0.result = result }
         continuation.yield(result)
         continuation.finish()
     }
 
     func rejected(_ error: TwilioStreamError) {
-        state.withLock { $0.rejected += 1 }
+        state.withLockedValue { $0.rejected += 1 }
     }
 
-    var starts: Int { state.withLock { $0.starts } }
-    var rejectedCount: Int { state.withLock { $0.rejected } }
+    var starts: Int { state.withLockedValue { $0.starts } }
+    var rejectedCount: Int { state.withLockedValue { $0.rejected } }
 }
 
 @Suite("Twilio media stream adapter", .timeLimit(.minutes(1)))

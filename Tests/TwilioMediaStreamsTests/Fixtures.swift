@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 @testable import TwilioMediaStreams
 
 /// Reference messages from protocols.md §1.2 (the `start` example without its trailing comma).
@@ -66,19 +66,19 @@ struct CapturingLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let record = Record(level: event.level, message: event.message.description, metadata: merged)
-        capture.records.withLock { $0.append(record) }
+        capture.records.withLockedValue { $0.append(record) }
     }
 }
 
 /// A logger whose records can be inspected.
 final class LogCapture: Sendable {
-    let records = Mutex<[CapturingLogHandler.Record]>([])
+    let records = NIOLockedValueBox<[CapturingLogHandler.Record]>([])
 
     var logger: Logger {
         Logger(label: "test") { _ in CapturingLogHandler(capture: self) }
     }
 
-    var all: [CapturingLogHandler.Record] { records.withLock { $0 } }
+    var all: [CapturingLogHandler.Record] { records.withLockedValue { $0 } }
 }
 
 /// A deterministic generator (SplitMix64) for the fuzz corpus.

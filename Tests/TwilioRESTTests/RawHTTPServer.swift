@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A bare TCP server on 127.0.0.1 that answers every HTTP request with fixed bytes (any
 /// status, headers and body, also a body shorter than its `Content-Length`), then optionally
@@ -46,13 +46,13 @@ final class RawHTTPServer: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let reply: Reply
-        private let received = Mutex("")
+        private let received = NIOLockedValueBox("")
 
         init(reply: Reply) { self.reply = reply }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
-            let text = received.withLock { text -> String in
+            let text = received.withLockedValue { text -> String in
                 text += String(buffer: buffer)
                 return text
             }
@@ -63,7 +63,7 @@ final class RawHTTPServer: Sendable {
                 length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
             }
             guard text[headerEnd.upperBound...].utf8.count >= length else { return }
-            received.withLock { $0 = "" }
+            received.withLockedValue { $0 = "" }
             switch reply {
             case .stall:
                 return

@@ -1,14 +1,14 @@
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Captures which provider served a request, reported synchronously by fallback wrappers
 /// through ``ProviderCallContext/onServed``.
 final class ServedProvider: Sendable {
-    private let value = Mutex<ProviderDescriptor?>(nil)
+    private let value = NIOLockedValueBox<ProviderDescriptor?>(nil)
 
     func set(_ descriptor: ProviderDescriptor) {
-        value.withLock { $0 = descriptor }
+        value.withLockedValue { $0 = descriptor }
     }
 
-    var descriptor: ProviderDescriptor? { value.withLock { $0 } }
+    var descriptor: ProviderDescriptor? { value.withLockedValue { $0 } }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Worker-wide call statistics: aggregated across calls for the `/api/v1/metrics` JSON
 /// document, and mirrored to swift-metrics (and so to Prometheus) as they happen.
@@ -37,7 +37,7 @@ public final class CallStatistics: Sendable {
         var badMessages = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let startedAt = Date()
     /// Reply latencies kept for percentiles (a ring of the most recent).
     public static let latencyWindow = 10_000
@@ -54,7 +54,7 @@ public final class CallStatistics: Sendable {
 
     /// A call started.
     public func callStarted() {
-        let active = state.withLock { s in
+        let active = state.withLockedValue { s in
             s.started += 1
             s.active += 1
             s.peakConcurrent = max(s.peakConcurrent, s.active)
@@ -67,7 +67,7 @@ public final class CallStatistics: Sendable {
     /// A call ended with `result`.
     public func callEnded(_ result: CallResult) {
         let failed = [.providerFailure, .transportError, .cancelled].contains(result.endReason)
-        let active = state.withLock { s in
+        let active = state.withLockedValue { s in
             s.active = max(0, s.active - 1)
             if failed { s.failed += 1 } else { s.completed += 1 }
             s.totalDuration += result.duration
@@ -79,7 +79,7 @@ public final class CallStatistics: Sendable {
 
     /// One turn's timings.
     public func turnCompleted(_ timings: TurnTimings) {
-        state.withLock { s in
+        state.withLockedValue { s in
             if let latency = timings.replyLatency?.seconds {
                 if s.replyLatencies.count < Self.latencyWindow {
                     s.replyLatencies.append(latency)
@@ -99,58 +99,58 @@ public final class CallStatistics: Sendable {
 
     /// A provider failed (after its resilience wrappers) in `stage`.
     public func providerError(_ stage: Stage) {
-        state.withLock { $0.stageErrors[stage, default: 0] += 1 }
+        state.withLockedValue { $0.stageErrors[stage, default: 0] += 1 }
         Counter(label: "call_engine_provider_errors_total", dimensions: [("stage", stage.rawValue)]).increment()
     }
 
     /// The caller interrupted the agent.
     public func bargeIn() {
-        state.withLock { $0.bargeIns += 1 }
+        state.withLockedValue { $0.bargeIns += 1 }
         bargeInCounter.increment()
     }
 
     /// The short-audio filter saved an STT call.
     public func sttCallSaved() {
-        state.withLock { $0.sttCallsSaved += 1 }
+        state.withLockedValue { $0.sttCallsSaved += 1 }
         sttSavedCounter.increment()
     }
 
     /// A phrase came from the TTS cache.
     public func ttsCacheHit() {
-        state.withLock { $0.ttsCacheHits += 1 }
+        state.withLockedValue { $0.ttsCacheHits += 1 }
         cacheHitCounter.increment()
     }
 
     /// A WebSocket closed abnormally.
     public func wsDisconnect() {
-        state.withLock { $0.wsDisconnects += 1 }
+        state.withLockedValue { $0.wsDisconnects += 1 }
         Counter(label: "call_engine_ws_disconnects_total").increment()
     }
 
     /// A bounded buffer dropped audio.
     public func bufferOverflow() {
-        state.withLock { $0.bufferOverflows += 1 }
+        state.withLockedValue { $0.bufferOverflows += 1 }
         Counter(label: "call_engine_buffer_overflows_total").increment()
     }
 
     /// A call was refused (capacity, draining, unknown bot, bad signature).
     public func callRefused(reason: String) {
-        state.withLock { $0.refusedCalls += 1 }
+        state.withLockedValue { $0.refusedCalls += 1 }
         Counter(label: "call_engine_calls_refused_total", dimensions: [("reason", reason)]).increment()
     }
 
     /// A malformed carrier message was skipped or ended a call.
     public func badMessage(kind: String) {
-        state.withLock { $0.badMessages += 1 }
+        state.withLockedValue { $0.badMessages += 1 }
         Counter(label: "call_engine_bad_messages_total", dimensions: [("kind", kind)]).increment()
     }
 
     /// Calls in progress.
-    public var activeCallCount: Int { state.withLock { $0.active } }
+    public var activeCallCount: Int { state.withLockedValue { $0.active } }
 
     /// The `/api/v1/metrics` document.
     public func document() -> MetricsDocument {
-        state.withLock { s in
+        state.withLockedValue { s in
             let sorted = s.replyLatencies.sorted()
             func percentile(_ p: Double) -> Double? {
                 guard !sorted.isEmpty else { return nil }

@@ -1,7 +1,7 @@
 import CallAudio
 import Logging
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +41,7 @@ final class RecordingSpool: Sendable {
 
     /// The state the recorder and the drain task share.
     private final class Shared: Sendable {
-        let state = Mutex(State())
+        let state = NIOLockedValueBox(State())
     }
 
     private let shared = Shared()
@@ -65,7 +65,7 @@ final class RecordingSpool: Sendable {
                 file = try await RecordingFile.open(path: path, format: format)
             } catch {
                 outcome.error = error
-                shared.state.withLock { $0.failed = true }
+                shared.state.withLockedValue { $0.failed = true }
                 logger.error("cannot open call recording", metadata: ["path": "\(path)", "error": "\(error)"])
             }
             for await chunk in chunks {
@@ -76,14 +76,14 @@ final class RecordingSpool: Sendable {
                         outcome.writtenSamples += chunk.count
                     } catch {
                         outcome.error = error
-                        shared.state.withLock { $0.failed = true; $0.dropped += chunk.count }
+                        shared.state.withLockedValue { $0.failed = true; $0.dropped += chunk.count }
                         logger.error("call recording stopped", metadata: ["path": "\(path)", "error": "\(error)"])
                     }
                 } else {
-                    shared.state.withLock { $0.dropped += chunk.count }
+                    shared.state.withLockedValue { $0.dropped += chunk.count }
                 }
                 chunk.removeAll(keepingCapacity: true)
-                shared.state.withLock { state in
+                shared.state.withLockedValue { state in
                     state.backlog -= 1
                     if state.free.count < 2 { state.free.append(chunk) }
                 }
@@ -96,7 +96,7 @@ final class RecordingSpool: Sendable {
                     logger.error("cannot finish call recording", metadata: ["path": "\(path)", "error": "\(error)"])
                 }
             }
-            outcome.droppedSamples = shared.state.withLock { $0.dropped }
+            outcome.droppedSamples = shared.state.withLockedValue { $0.dropped }
             return outcome
         }
     }
@@ -112,7 +112,7 @@ final class RecordingSpool: Sendable {
     /// backlog is full or the file has failed, the chunk is dropped and counted.
     func submit(_ chunk: inout [Int16]) {
         let capacity = chunk.capacity
-        let (accepted, reused) = shared.state.withLock { state -> (Bool, [Int16]?) in
+        let (accepted, reused) = shared.state.withLockedValue { state -> (Bool, [Int16]?) in
             guard !state.failed, state.backlog < maximumBacklog else {
                 state.dropped += chunk.count
                 return (false, nil)

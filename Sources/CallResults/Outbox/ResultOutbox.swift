@@ -2,7 +2,7 @@ import CallEngine
 import Foundation
 import Logging
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The durable outbox of post-call results: one file per call, written before any delivery
 /// attempt and removed only once a receiver acknowledged it.
@@ -30,7 +30,7 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
     private let fileSystem: any OutboxFileSystem
     /// Calls whose final result was stored: a checkpoint arriving late is dropped, so it
     /// cannot outlive the final result and come back as `worker_lost` after a restart.
-    private let finished = Mutex(RecentNames(capacity: 4096))
+    private let finished = NIOLockedValueBox(RecentNames(capacity: 4096))
     private let logger: Logger
 
     /// Extension of final results.
@@ -75,7 +75,7 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
                 try fileSystem.remove(name: name + Self.checkpointExtension, in: directory)
             }
             storageHealth.markWritable()
-            finished.withLock { $0.insert(name) }
+            finished.withLockedValue { $0.insert(name) }
         } catch {
             noteWriteFailure(error, operation: "store", callID: result.identity.callID)
             throw error
@@ -85,7 +85,7 @@ public final class ResultOutbox: StagedResultSink, ResultStorageHealthReporting 
     /// Stores a partial result of a running call (replacing its previous checkpoint).
     /// A failure is counted and logged, then thrown: the call goes on.
     public func checkpoint(_ result: CallResult) async throws {
-        guard !finished.withLock({ $0.contains(result.identity.storageName) }) else { return }
+        guard !finished.withLockedValue({ $0.contains(result.identity.storageName) }) else { return }
         let name = result.identity.storageName + Self.checkpointExtension
         let bytes = [UInt8](try result.jsonData())
         let (fileSystem, directory) = (self.fileSystem, self.directory)

@@ -1,24 +1,24 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Whether the result outbox can be written right now, for the worker's readiness check.
 ///
 /// A failed write marks the storage unwritable with the error as the reason; the next
 /// successful write (a result, a checkpoint or ``ResultOutbox/probe()``) clears it.
 public final class ResultStorageHealth: Sendable {
-    private let problem = Mutex<String?>(nil)
+    private let problem = NIOLockedValueBox<String?>(nil)
 
     /// Creates a healthy state.
     public init() {}
 
     /// Why results cannot be stored, or nil while the storage is writable.
-    public var unwritableReason: String? { problem.withLock { $0 } }
+    public var unwritableReason: String? { problem.withLockedValue { $0 } }
 
     func markUnwritable(_ reason: String) {
-        problem.withLock { $0 = reason }
+        problem.withLockedValue { $0 = reason }
     }
 
     func markWritable() {
-        problem.withLock { $0 = nil }
+        problem.withLockedValue { $0 = nil }
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 /// A simulated Twilio caller over a real WebSocket, for end-to-end tests and demos of a
@@ -29,17 +29,17 @@ public final class TwilioWebSocketCaller: Sendable {
     /// under the caller's lock: keep it short and do not call back into the caller.
     public typealias ReceiveObserver = @Sendable (_ simulator: TwilioCallerSimulator, _ carriedAudio: Bool, _ now: Duration) -> Void
 
-    private let simulator: Mutex<TwilioCallerSimulator>
+    private let simulator: NIOLockedValueBox<TwilioCallerSimulator>
     private let observer: ReceiveObserver?
     private let outgoing: AsyncStream<String>.Continuation
     private let outgoingMessages: AsyncStream<String>
     private let origin = ContinuousClock.now
-    private let serverClosed = Mutex(false)
+    private let serverClosed = NIOLockedValueBox(false)
 
     /// Creates a caller that has not connected yet; ``call(url:configuration:headers:logger:script:)``
     /// creates and connects one.
     public init(configuration: TwilioCallerSimulator.Configuration, observer: ReceiveObserver? = nil) {
-        simulator = Mutex(TwilioCallerSimulator(configuration: configuration))
+        simulator = NIOLockedValueBox(TwilioCallerSimulator(configuration: configuration))
         self.observer = observer
         (outgoingMessages, outgoing) = AsyncStream.makeStream(of: String.self)
     }
@@ -48,15 +48,15 @@ public final class TwilioWebSocketCaller: Sendable {
     public var now: Duration { ContinuousClock.now - origin }
 
     /// A copy of the simulator's state (what was heard, echoed, cleared).
-    public var state: TwilioCallerSimulator { simulator.withLock { $0 } }
+    public var state: TwilioCallerSimulator { simulator.withLockedValue { $0 } }
 
     /// Whether the server closed the socket.
-    public var isServerClosed: Bool { serverClosed.withLock { $0 } }
+    public var isServerClosed: Bool { serverClosed.withLockedValue { $0 } }
 
     /// Queues a message made from the simulator, after any mark echoes that fell due.
     public func send(_ make: (inout TwilioCallerSimulator) -> String) {
         let now = self.now
-        simulator.withLock { simulator in
+        simulator.withLockedValue { simulator in
             for echo in simulator.advance(to: now) { outgoing.yield(echo) }
             outgoing.yield(make(&simulator))
         }
@@ -65,7 +65,7 @@ public final class TwilioWebSocketCaller: Sendable {
     /// Sends the mark echoes that fell due by now (marks whose audio has played).
     public func releaseDueEchoes() {
         let now = self.now
-        simulator.withLock { simulator in
+        simulator.withLockedValue { simulator in
             for echo in simulator.advance(to: now) { outgoing.yield(echo) }
         }
     }
@@ -111,7 +111,7 @@ public final class TwilioWebSocketCaller: Sendable {
 
     private func receive(_ text: String) throws {
         let now = self.now
-        try simulator.withLock { simulator in
+        try simulator.withLockedValue { simulator in
             let audioBefore = simulator.mediaMessagesReceived
             for echo in try simulator.receive(text, at: now) { outgoing.yield(echo) }
             observer?(simulator, simulator.mediaMessagesReceived > audioBefore, now)
@@ -148,7 +148,7 @@ public final class TwilioWebSocketCaller: Sendable {
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         if case .text(let text) = message { try caller.receive(text) }
                     }
-                    caller.serverClosed.withLock { $0 = true }
+                    caller.serverClosed.withLockedValue { $0 = true }
                 }
                 try await script(caller)
                 caller.outgoing.finish()

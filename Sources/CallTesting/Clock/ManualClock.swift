@@ -1,5 +1,5 @@
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A ``ResilienceClock`` that only moves when a test calls ``advance(by:)``.
 ///
@@ -26,40 +26,40 @@ public final class ManualClock: ResilienceClock {
         var totalSleeps = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Creates a clock at time zero.
     public init() {}
 
     /// The current manual time.
     public func now() -> Duration {
-        state.withLock { $0.now }
+        state.withLockedValue { $0.now }
     }
 
     /// Number of tasks currently sleeping on this clock.
     public var sleeperCount: Int {
-        state.withLock { $0.sleepers.count }
+        state.withLockedValue { $0.sleepers.count }
     }
 
     /// Number of sleeps ever started that had to wait (deadline in the future).
     public var totalSleeps: Int {
-        state.withLock { $0.totalSleeps }
+        state.withLockedValue { $0.totalSleeps }
     }
 
     /// The earliest deadline of a current sleeper.
     public var nextDeadline: Duration? {
-        state.withLock { $0.sleepers.values.map(\.deadline).min() }
+        state.withLockedValue { $0.sleepers.values.map(\.deadline).min() }
     }
 
     /// Suspends until the clock is advanced to `deadline`, or throws `CancellationError`.
     public func sleep(until deadline: Duration) async throws {
-        let id = state.withLock { state -> UInt64 in
+        let id = state.withLockedValue { state -> UInt64 in
             state.nextID += 1
             return state.nextID
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (outcome, readyWaiters) = state.withLock { state -> (Result<Void, any Error>?, [CheckedContinuation<Void, Never>]) in
+                let (outcome, readyWaiters) = state.withLockedValue { state -> (Result<Void, any Error>?, [CheckedContinuation<Void, Never>]) in
                     if state.cancelled.remove(id) != nil { return (.failure(CancellationError()), []) }
                     if deadline <= state.now { return (.success(()), []) }
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
@@ -70,7 +70,7 @@ public final class ManualClock: ResilienceClock {
                 if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
-            let (sleeper, readyWaiters) = state.withLock { state -> (Sleeper?, [CheckedContinuation<Void, Never>]) in
+            let (sleeper, readyWaiters) = state.withLockedValue { state -> (Sleeper?, [CheckedContinuation<Void, Never>]) in
                 if let sleeper = state.sleepers.removeValue(forKey: id) { return (sleeper, Self.takeReadyWaiters(&state)) }
                 state.cancelled.insert(id)
                 return (nil, [])
@@ -82,7 +82,7 @@ public final class ManualClock: ResilienceClock {
 
     /// Moves time forward and wakes every sleeper whose deadline has been reached.
     public func advance(by duration: Duration) {
-        let (due, readyWaiters) = state.withLock { state -> ([Sleeper], [CheckedContinuation<Void, Never>]) in
+        let (due, readyWaiters) = state.withLockedValue { state -> ([Sleeper], [CheckedContinuation<Void, Never>]) in
             state.now += duration
             let now = state.now
             let dueIDs = state.sleepers.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }.map(\.key)
@@ -113,7 +113,7 @@ public final class ManualClock: ResilienceClock {
     /// condition is checked whenever a sleep starts, ends or is cancelled.
     public func waitUntilSleepers(_ condition: @escaping @Sendable ([Duration]) -> Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
+            let ready = state.withLockedValue { state -> Bool in
                 if condition(state.sleepers.values.map(\.deadline)) { return true }
                 state.waiters.append(Waiter(isSatisfied: condition, continuation: continuation))
                 return false

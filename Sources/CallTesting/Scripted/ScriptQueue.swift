@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A thread-safe queue of scripted responses with a default for when it runs dry,
 /// plus a log of the requests that consumed them.
@@ -9,26 +9,26 @@ final class ScriptQueue<Response: Sendable, Request: Sendable>: Sendable {
         var requests: [Request] = []
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     init(default response: Response) {
-        state = Mutex(State(fallback: response))
+        state = NIOLockedValueBox(State(fallback: response))
     }
 
     func enqueue(_ responses: [Response]) {
-        state.withLock { $0.queue.append(contentsOf: responses) }
+        state.withLockedValue { $0.queue.append(contentsOf: responses) }
     }
 
     func setDefault(_ response: Response) {
-        state.withLock { $0.fallback = response }
+        state.withLockedValue { $0.fallback = response }
     }
 
     func next(for request: Request) -> Response {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.requests.append(request)
             return state.queue.isEmpty ? state.fallback : state.queue.removeFirst()
         }
     }
 
-    var requests: [Request] { state.withLock { $0.requests } }
+    var requests: [Request] { state.withLockedValue { $0.requests } }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioREST
 
 /// A local receiver of Twilio status and AMD callbacks (Hummingbird, 127.0.0.1, port 0):
@@ -26,7 +26,7 @@ public final class TwilioCallbackReceiver: Sendable {
     /// The host the callbacks' public URLs name (e.g. `hooks.example`).
     public let publicHost: String
     private let verifier: TwilioCallbackVerifier
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Creates a stopped receiver for the account's auth token.
     public init(publicHost: String = "hooks.example", authToken: String) {
@@ -35,18 +35,18 @@ public final class TwilioCallbackReceiver: Sendable {
     }
 
     /// The port, once started.
-    public var port: Int? { state.withLock { $0.port } }
+    public var port: Int? { state.withLockedValue { $0.port } }
     /// `https://<publicHost>`: prefix of callback URLs.
     public var publicBaseURL: String { "https://\(publicHost)" }
     /// Accepted callbacks, in arrival order.
-    public var events: [TwilioCallStatusEvent] { state.withLock { $0.events } }
+    public var events: [TwilioCallStatusEvent] { state.withLockedValue { $0.events } }
     /// Refused callbacks, in arrival order.
-    public var refusals: [TwilioCallbackError] { state.withLock { $0.refusals } }
+    public var refusals: [TwilioCallbackError] { state.withLockedValue { $0.refusals } }
 
     /// Returns the events once `predicate` holds for them.
     public func wait(until predicate: @escaping @Sendable ([TwilioCallStatusEvent]) -> Bool) async -> [TwilioCallStatusEvent] {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [TwilioCallStatusEvent]? in
+            let ready = state.withLockedValue { state -> [TwilioCallStatusEvent]? in
                 if predicate(state.events) { return state.events }
                 state.nextWaiter += 1
                 state.waiters[state.nextWaiter] = (predicate, continuation)
@@ -68,7 +68,7 @@ public final class TwilioCallbackReceiver: Sendable {
                 record(event)
                 return Response(status: .noContent)
             } catch {
-                state.withLock { $0.refusals.append(error) }
+                state.withLockedValue { $0.refusals.append(error) }
                 return Response(status: error == .unsigned || error == .forged ? .forbidden : .badRequest)
             }
         }
@@ -90,7 +90,7 @@ public final class TwilioCallbackReceiver: Sendable {
             task.cancel()
             throw TwilioFake.FakeError.failedToStart
         }
-        state.withLock {
+        state.withLockedValue {
             $0.port = port
             $0.task = task
             $0.group = group
@@ -100,13 +100,13 @@ public final class TwilioCallbackReceiver: Sendable {
 
     /// Stops the server.
     public func shutdown() async {
-        let (task, group) = state.withLock { ($0.task, $0.group) }
+        let (task, group) = state.withLockedValue { ($0.task, $0.group) }
         await group?.triggerGracefulShutdown()
         _ = await task?.result
     }
 
     private func record(_ event: TwilioCallStatusEvent) {
-        let ready = state.withLock { state -> [(CheckedContinuation<[TwilioCallStatusEvent], Never>, [TwilioCallStatusEvent])] in
+        let ready = state.withLockedValue { state -> [(CheckedContinuation<[TwilioCallStatusEvent], Never>, [TwilioCallStatusEvent])] in
             state.events.append(event)
             var ready: [(CheckedContinuation<[TwilioCallStatusEvent], Never>, [TwilioCallStatusEvent])] = []
             for (id, waiter) in state.waiters where waiter.predicate(state.events) {

@@ -8,7 +8,7 @@ import TwilioREST
 extension TwilioFake {
     /// One call from `initiated` to its final status.
     func run(_ sid: String, behavior: TwilioFakeBehavior) async {
-        guard let start = state.withLock({ state in state.calls[sid].map { ($0.form, $0.streamEnd) } }) else { return }
+        guard let start = state.withLockedValue({ state in state.calls[sid].map { ($0.form, $0.streamEnd) } }) else { return }
         let (form, gate) = start
         let detection = form["MachineDetection"]?.first
         let asyncAMD = form["AsyncAmd"]?.first == "true"
@@ -125,14 +125,14 @@ extension TwilioFake {
                 update(sid) { $0.caller = caller }
                 caller.connectedAndStart()
                 await withTaskGroup(of: Void.self) { group in
-                    if let pending = self.state.withLock({ $0.calls[sid]?.pendingMachineDetection }) {
+                    if let pending = self.state.withLockedValue({ $0.calls[sid]?.pendingMachineDetection }) {
                         // Outside the stream's tasks: the receiver may end the stream (redirect)
                         // before it answers this callback.
                         let report = Task {
                             await firstAudio.wait()
                             if !gate.isReleased { await self.postMachineDetection(sid, pending) }
                         }
-                        self.state.withLock { $0.callTasks.append(report) }
+                        self.state.withLockedValue { $0.callTasks.append(report) }
                     }
                     group.addTask {
                         try? await behavior.script?(caller)
@@ -264,7 +264,7 @@ extension TwilioFake {
     func localURL(_ url: String) -> String {
         guard var components = URLComponents(string: url), let host = components.host?.lowercased() else { return url }
         let key = components.port.map { "\(host):\($0)" } ?? host
-        guard let port = state.withLock({ $0.routes[key] ?? $0.routes[host] }) else { return url }
+        guard let port = state.withLockedValue({ $0.routes[key] ?? $0.routes[host] }) else { return url }
         switch components.scheme?.lowercased() {
         case "https": components.scheme = "http"
         case "wss": components.scheme = "ws"

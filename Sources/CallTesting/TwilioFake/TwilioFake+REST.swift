@@ -13,7 +13,7 @@ extension TwilioFake {
         let method = request.method == .get ? "GET" : "POST"
         let path = request.uri.path
         var record = TwilioFakeRequest(method: method, path: path, form: form, body: body, authenticated: false, responseStatus: 0)
-        defer { state.withLock { $0.requests.append(record) } }
+        defer { state.withLockedValue { $0.requests.append(record) } }
 
         let account = context.parameters.get("account") ?? ""
         record.authenticated = account == configuration.accountSID && authorized(request.headers[.authorization])
@@ -21,7 +21,7 @@ extension TwilioFake {
             record.responseStatus = 401
             return Self.error(code: 20003, message: "Authenticate", status: .unauthorized)
         }
-        let limited = state.withLock { state -> String?? in
+        let limited = state.withLockedValue { state -> String?? in
             guard state.rateLimited.remaining > 0 else { return nil }
             state.rateLimited.remaining -= 1
             return .some(state.rateLimited.retryAfter)
@@ -52,7 +52,7 @@ extension TwilioFake {
             record.responseStatus = 200
             return Self.json(Self.callJSON(call, accountSID: configuration.accountSID), status: .ok)
         }
-        record.callerSnapshot = state.withLock { $0.calls[sid]?.caller }.map { caller in
+        record.callerSnapshot = state.withLockedValue { $0.calls[sid]?.caller }.map { caller in
             let simulator = caller.state
             return .init(
                 playedBytes: simulator.playedByteCount, queuedBytes: simulator.queuedByteCount,
@@ -88,7 +88,7 @@ extension TwilioFake {
         if let twiml, url == nil, twiml.count > 4000 {
             return (Self.error(code: 21236, message: "Twiml is too long", status: .badRequest), nil)
         }
-        let behavior = state.withLock { $0.behaviors[to] ?? $0.defaultBehavior }
+        let behavior = state.withLockedValue { $0.behaviors[to] ?? $0.defaultBehavior }
         if let code = behavior.rejectionCode {
             return (Self.error(code: code, message: "The 'To' number \(to) is not a valid phone number.", status: .badRequest), nil)
         }
@@ -97,7 +97,7 @@ extension TwilioFake {
         }
         let sid = "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let call = TwilioFakeCall(sid: sid, to: to, from: from, status: .queued)
-        let ready = state.withLock { state -> [(CheckedContinuation<[TwilioFakeCall], Never>, [TwilioFakeCall])] in
+        let ready = state.withLockedValue { state -> [(CheckedContinuation<[TwilioFakeCall], Never>, [TwilioFakeCall])] in
             state.calls[sid] = LiveCall(call: call, form: form)
             state.order.append(sid)
             state.live += 1

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioMediaStreams
 import TwilioREST
 
@@ -96,7 +96,7 @@ public final class TwilioFake: Sendable {
 
     /// The configuration.
     public let configuration: Configuration
-    let state = Mutex(State())
+    let state = NIOLockedValueBox(State())
     let logger: Logger
     let signer: TwilioSignatureValidator
 
@@ -128,47 +128,47 @@ public final class TwilioFake: Sendable {
 
     /// How calls to `number` behave.
     public func script(_ number: String, _ behavior: TwilioFakeBehavior) {
-        state.withLock { $0.behaviors[number] = behavior }
+        state.withLockedValue { $0.behaviors[number] = behavior }
     }
 
     /// How calls to unscripted numbers behave (initially a person who listens).
     public func setDefaultBehavior(_ behavior: TwilioFakeBehavior) {
-        state.withLock { $0.defaultBehavior = behavior }
+        state.withLockedValue { $0.defaultBehavior = behavior }
     }
 
     /// The next `count` REST requests are answered 429 (code 20429) with `Retry-After: retryAfter`
     /// (nil: no header).
     public func rateLimitNext(_ count: Int, retryAfter: String? = "1") {
-        state.withLock { $0.rateLimited = (max(0, count), retryAfter) }
+        state.withLockedValue { $0.rateLimited = (max(0, count), retryAfter) }
     }
 
     /// Sends requests for `host` (as written in callback, TwiML and stream URLs, with its port
     /// if any) to `127.0.0.1:port`, over plain HTTP / WebSocket.
     public func route(host: String, toPort port: Int) {
-        state.withLock { $0.routes[host.lowercased()] = port }
+        state.withLockedValue { $0.routes[host.lowercased()] = port }
     }
 
     // MARK: Observations
 
     /// The port, once started.
-    public var port: Int? { state.withLock { $0.port } }
+    public var port: Int? { state.withLockedValue { $0.port } }
     /// `http://127.0.0.1:<port>`: the REST base URL (`TWILIO_API_BASE_URL`).
     public var baseURL: String { "http://127.0.0.1:\(port ?? 0)" }
     /// Every REST request so far, in order.
-    public var requests: [TwilioFakeRequest] { state.withLock { $0.requests } }
+    public var requests: [TwilioFakeRequest] { state.withLockedValue { $0.requests } }
     /// Every call so far, in creation order.
-    public var calls: [TwilioFakeCall] { state.withLock { Self.snapshots($0) } }
+    public var calls: [TwilioFakeCall] { state.withLockedValue { Self.snapshots($0) } }
     /// One call.
-    public func call(_ sid: String) -> TwilioFakeCall? { state.withLock { $0.calls[sid]?.call } }
+    public func call(_ sid: String) -> TwilioFakeCall? { state.withLockedValue { $0.calls[sid]?.call } }
     /// Calls created and not yet ended.
-    public var liveCallCount: Int { state.withLock { $0.live } }
+    public var liveCallCount: Int { state.withLockedValue { $0.live } }
     /// The most live calls seen at once.
-    public var maximumLiveCallCount: Int { state.withLock { $0.maximumLive } }
+    public var maximumLiveCallCount: Int { state.withLockedValue { $0.maximumLive } }
 
     /// Returns the calls once `predicate` holds for them (checked after every change).
     public func wait(until predicate: @escaping @Sendable ([TwilioFakeCall]) -> Bool) async -> [TwilioFakeCall] {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [TwilioFakeCall]? in
+            let ready = state.withLockedValue { state -> [TwilioFakeCall]? in
                 let calls = Self.snapshots(state)
                 if predicate(calls) { return calls }
                 state.nextWaiter += 1
@@ -191,7 +191,7 @@ public final class TwilioFake: Sendable {
     /// Applies `change` to call `sid` and wakes waiters whose condition now holds.
     @discardableResult
     func update<T>(_ sid: String, _ change: (inout LiveCall) -> T) -> T? {
-        let (value, ready) = state.withLock { state -> (T?, [(CheckedContinuation<[TwilioFakeCall], Never>, [TwilioFakeCall])]) in
+        let (value, ready) = state.withLockedValue { state -> (T?, [(CheckedContinuation<[TwilioFakeCall], Never>, [TwilioFakeCall])]) in
             guard var live = state.calls[sid] else { return (nil, []) }
             let wasEnded = live.call.isEnded
             let value = change(&live)
@@ -253,7 +253,7 @@ public final class TwilioFake: Sendable {
             task.cancel()
             throw FakeError.failedToStart
         }
-        state.withLock {
+        state.withLockedValue {
             $0.port = port
             $0.task = task
             $0.group = group
@@ -263,7 +263,7 @@ public final class TwilioFake: Sendable {
 
     /// Hangs up every live call, cancels what they still do, and stops the server.
     public func shutdown() async {
-        let (tasks, task, group, gates) = state.withLock { state -> ([Task<Void, Never>], Task<Void, any Error>?, ServiceGroup?, [StallGate]) in
+        let (tasks, task, group, gates) = state.withLockedValue { state -> ([Task<Void, Never>], Task<Void, any Error>?, ServiceGroup?, [StallGate]) in
             defer {
                 state.task = nil
                 state.group = nil

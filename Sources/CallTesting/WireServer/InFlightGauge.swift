@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Counts the wire server's requests in flight (from the handler's start until the response
 /// body is written or dropped), keeps the peak, and lets a scripted response wait until a
@@ -22,22 +22,22 @@ final class InFlightGauge: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Requests in flight now.
-    var current: Int { state.withLock { $0.current } }
+    var current: Int { state.withLockedValue { $0.current } }
     /// Most requests in flight at once since the start or the last ``resetPeak()``.
-    var peak: Int { state.withLock { $0.peak } }
+    var peak: Int { state.withLockedValue { $0.peak } }
 
     /// Sets the peak to the current count.
     func resetPeak() {
-        state.withLock { $0.peak = $0.current }
+        state.withLockedValue { $0.peak = $0.current }
     }
 
     /// One more request in flight; wakes waiters whose threshold is now reached. Returns the
     /// request's entry number (for ``wait(untilAtLeast:since:)``).
     func enter() -> Int {
-        let (entry, ready) = state.withLock { state -> (Int, [CheckedContinuation<Void, Never>]) in
+        let (entry, ready) = state.withLockedValue { state -> (Int, [CheckedContinuation<Void, Never>]) in
             state.sequence += 1
             state.current += 1
             state.peak = max(state.peak, state.current)
@@ -54,20 +54,20 @@ final class InFlightGauge: Sendable {
 
     /// One request fewer in flight.
     func leave() {
-        state.withLock { $0.current -= 1 }
+        state.withLockedValue { $0.current -= 1 }
     }
 
     /// Suspends until at least `threshold` requests are (or were, at or after entry `since`)
     /// in flight at once, or the task is cancelled. A request that completed the count, or
     /// whose companions already finished, does not wait for a count that has passed.
     func wait(untilAtLeast threshold: Int, since: Int) async {
-        let id = state.withLock { state -> Int in
+        let id = state.withLockedValue { state -> Int in
             state.nextID += 1
             return state.nextID
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
+                let resumeNow = state.withLockedValue { state -> Bool in
                     if state.reached(threshold, since: since) || Task.isCancelled { return true }
                     state.waiters[id] = (threshold, continuation)
                     return false
@@ -75,7 +75,7 @@ final class InFlightGauge: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
             waiter?.continuation.resume()
         }
     }
@@ -83,7 +83,7 @@ final class InFlightGauge: Sendable {
     /// A token for one request in flight: ``release()`` (or dropping it) leaves the gauge once.
     final class Token: Sendable {
         private let gauge: InFlightGauge
-        private let released = Mutex(false)
+        private let released = NIOLockedValueBox(false)
         /// The request's entry number.
         let entry: Int
 
@@ -93,7 +93,7 @@ final class InFlightGauge: Sendable {
         }
 
         func release() {
-            let first = released.withLock { released -> Bool in
+            let first = released.withLockedValue { released -> Bool in
                 defer { released = true }
                 return !released
             }

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SpeechServices
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A local HTTP server (Hummingbird, 127.0.0.1, ephemeral port) that speaks OpenAI's wire
 /// format for transcriptions (multipart upload → JSON), streamed chat completions
@@ -79,7 +79,7 @@ public final class OpenAIWireServer: Sendable {
     public let maxUploadBytes: Int
     /// Content of default answers.
     public let defaults: Defaults
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     let stallGate = StallGate()
     private let inFlight = InFlightGauge()
     private let logger: Logger
@@ -153,7 +153,7 @@ public final class OpenAIWireServer: Sendable {
             task.cancel()
             throw ServerError.failedToStart
         }
-        state.withLock {
+        state.withLockedValue {
             $0.port = port
             $0.task = task
             $0.group = group
@@ -165,7 +165,7 @@ public final class OpenAIWireServer: Sendable {
     /// Releases stalled and delayed responses and shuts the server down gracefully.
     public func shutdown() async {
         stallGate.releaseAll()
-        let (task, group) = state.withLock { state -> (Task<Void, any Error>?, ServiceGroup?) in
+        let (task, group) = state.withLockedValue { state -> (Task<Void, any Error>?, ServiceGroup?) in
             defer {
                 state.task = nil
                 state.group = nil
@@ -177,32 +177,32 @@ public final class OpenAIWireServer: Sendable {
     }
 
     /// The port, once started.
-    public var port: Int? { state.withLock { $0.port } }
+    public var port: Int? { state.withLockedValue { $0.port } }
 
     /// `http://127.0.0.1:<port>/v1`, the base URL for an OpenAI client.
     public var baseURL: String { "http://127.0.0.1:\(port ?? 0)/v1" }
 
     /// Queues behaviors for the next requests to `endpoint`.
     public func enqueue(_ behaviors: WireBehavior..., for endpoint: WireEndpoint) {
-        state.withLock { $0.queues[endpoint, default: []].append(contentsOf: behaviors) }
+        state.withLockedValue { $0.queues[endpoint, default: []].append(contentsOf: behaviors) }
     }
 
     /// Sets the behavior used when `endpoint`'s queue is empty (initially ``WireBehavior/success``).
     public func setDefault(_ behavior: WireBehavior, for endpoint: WireEndpoint) {
-        state.withLock { $0.defaults[endpoint] = behavior }
+        state.withLockedValue { $0.defaults[endpoint] = behavior }
     }
 
     /// Every request received so far.
-    public var requests: [RecordedRequest] { state.withLock { $0.requests } }
+    public var requests: [RecordedRequest] { state.withLockedValue { $0.requests } }
 
     /// Requests received by `endpoint` so far.
     public func requests(for endpoint: WireEndpoint) -> [RecordedRequest] {
-        state.withLock { $0.requests.filter { $0.endpoint == endpoint } }
+        state.withLockedValue { $0.requests.filter { $0.endpoint == endpoint } }
     }
 
     /// Number of requests received by `endpoint`.
     public func requestCount(for endpoint: WireEndpoint) -> Int {
-        state.withLock { $0.requests.lazy.filter { $0.endpoint == endpoint }.count }
+        state.withLockedValue { $0.requests.lazy.filter { $0.endpoint == endpoint }.count }
     }
 
     /// Requests in flight now (from the handler's start until the response body is written).
@@ -260,7 +260,7 @@ public final class OpenAIWireServer: Sendable {
             }
         }
         let recorded = RecordedRequest(endpoint: endpoint, headers: headers, body: body, formFields: formFields, remotePort: remotePort)
-        let (behavior, requestNumber) = state.withLock { state -> (WireBehavior, Int) in
+        let (behavior, requestNumber) = state.withLockedValue { state -> (WireBehavior, Int) in
             state.requests.append(recorded)
             let behavior: WireBehavior
             if var queue = state.queues[endpoint], !queue.isEmpty {

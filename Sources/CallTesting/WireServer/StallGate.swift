@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Holds stalled responses until released (at server shutdown) or cancelled.
 final class StallGate: Sendable {
@@ -8,17 +8,17 @@ final class StallGate: Sendable {
         var released = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Suspends until ``releaseAll()`` or task cancellation.
     func wait() async {
-        let id = state.withLock { state -> Int in
+        let id = state.withLockedValue { state -> Int in
             state.nextID += 1
             return state.nextID
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
+                let resumeNow = state.withLockedValue { state -> Bool in
                     if state.released || Task.isCancelled { return true }
                     state.waiters[id] = continuation
                     return false
@@ -26,7 +26,7 @@ final class StallGate: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
             waiter?.resume()
         }
     }
@@ -50,11 +50,11 @@ final class StallGate: Sendable {
     }
 
     /// Whether ``releaseAll()`` was called (the server is shutting down).
-    var isReleased: Bool { state.withLock { $0.released } }
+    var isReleased: Bool { state.withLockedValue { $0.released } }
 
     /// Releases every current and future waiter.
     func releaseAll() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.released = true
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)

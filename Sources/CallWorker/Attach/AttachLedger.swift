@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Calls placed by `/attach`, keyed by reservation id, so a repeated request (a dialler
 /// retrying after a lost answer) returns the same call instead of placing a second one.
@@ -36,7 +36,7 @@ final class AttachLedger: Sendable {
 
     let retention: Duration
     let capacity: Int
-    private let entries = Mutex<[UUID: Entry]>([:])
+    private let entries = NIOLockedValueBox<[UUID: Entry]>([:])
 
     init(retention: Duration = .seconds(3600), capacity: Int = 10_000) {
         self.retention = retention
@@ -49,7 +49,7 @@ final class AttachLedger: Sendable {
             case done(Lookup)
             case wait
         }
-        let step = entries.withLock { entries -> Step in
+        let step = entries.withLockedValue { entries -> Step in
             prune(&entries)
             guard let entry = entries[request.reservationID] else {
                 entries[request.reservationID] = Entry(request: request, createdAt: .now)
@@ -61,7 +61,7 @@ final class AttachLedger: Sendable {
         }
         if case .done(let lookup) = step { return lookup }
         let outcome = await withCheckedContinuation { continuation in
-            let ready = entries.withLock { entries -> Result<String, AttachError>? in
+            let ready = entries.withLockedValue { entries -> Result<String, AttachError>? in
                 guard var entry = entries[request.reservationID] else { return .failure(.unavailable("the first attempt failed")) }
                 if let sid = entry.callSID { return .success(sid) }
                 entry.waiters.append(continuation)
@@ -78,7 +78,7 @@ final class AttachLedger: Sendable {
 
     /// Records the placement's outcome and answers requests that waited for it.
     func finish(_ reservationID: UUID, result: Result<String, AttachError>) {
-        let waiters = entries.withLock { entries -> [CheckedContinuation<Result<String, AttachError>, Never>] in
+        let waiters = entries.withLockedValue { entries -> [CheckedContinuation<Result<String, AttachError>, Never>] in
             guard var entry = entries[reservationID] else { return [] }
             let waiters = entry.waiters
             entry.waiters = []
@@ -95,7 +95,7 @@ final class AttachLedger: Sendable {
     }
 
     /// Number of reservations remembered.
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { entries.withLockedValue { $0.count } }
 
     private func prune(_ entries: inout [UUID: Entry]) {
         let now = ContinuousClock.now

@@ -1,6 +1,6 @@
 import CallEngine
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The worker's call slots: capacity, drain state and the conversations in progress.
 ///
@@ -27,7 +27,7 @@ public final class CallRegistry: Sendable {
     public let capacity: Int
     /// How long an unclaimed reservation holds a slot.
     public let reservationLifetime: Duration
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Creates a registry with `capacity` slots.
     public init(capacity: Int, reservationLifetime: Duration = .seconds(10)) {
@@ -37,12 +37,12 @@ public final class CallRegistry: Sendable {
 
     /// What ``reserve()`` would answer now, without reserving.
     public func admission() -> AdmissionDecision {
-        state.withLock { Self.decide(&$0, capacity: capacity, lifetime: reservationLifetime) }
+        state.withLockedValue { Self.decide(&$0, capacity: capacity, lifetime: reservationLifetime) }
     }
 
     /// Reserves a slot when the worker can take a call.
     public func reserve() -> AdmissionDecision {
-        state.withLock { state in
+        state.withLockedValue { state in
             let decision = Self.decide(&state, capacity: capacity, lifetime: reservationLifetime)
             if decision == .accept { state.reservations.append(.now) }
             return decision
@@ -52,7 +52,7 @@ public final class CallRegistry: Sendable {
     /// Turns the oldest reservation into an active slot. Returns nil when there is no
     /// reservation (it expired and the slot was taken meanwhile, or draining began).
     public func claim() -> Slot? {
-        state.withLock { state in
+        state.withLockedValue { state in
             Self.expire(&state, lifetime: reservationLifetime)
             guard !state.reservations.isEmpty else { return nil }
             state.reservations.removeFirst()
@@ -65,21 +65,21 @@ public final class CallRegistry: Sendable {
     /// Gives back a reservation that will never be claimed (the upgrade was aborted), so its
     /// slot is free at once.
     public func cancelReservation() {
-        state.withLock { state in
+        state.withLockedValue { state in
             if !state.reservations.isEmpty { state.reservations.removeLast() }
         }
     }
 
     /// Attaches the call's conversation once `start` arrived (so a drain can end it).
     public func attach(_ conversation: CallConversation, to slot: Slot) {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.active[slot.id] != nil { state.active[slot.id] = conversation }
         }
     }
 
     /// Frees a slot.
     public func release(_ slot: Slot) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.active[slot.id] = nil
             guard state.active.isEmpty else { return [] }
             defer { state.emptyWaiters.removeAll() }
@@ -89,14 +89,14 @@ public final class CallRegistry: Sendable {
     }
 
     /// Calls in progress (claimed slots).
-    public var activeCount: Int { state.withLock { $0.active.count } }
+    public var activeCount: Int { state.withLockedValue { $0.active.count } }
 
     /// Whether draining has begun.
-    public var isDraining: Bool { state.withLock { $0.draining } }
+    public var isDraining: Bool { state.withLockedValue { $0.draining } }
 
     /// Starts draining: every later reservation is refused and unclaimed ones are dropped.
     public func beginDraining() {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.draining = true
             state.reservations.removeAll()
         }
@@ -104,18 +104,18 @@ public final class CallRegistry: Sendable {
 
     /// The conversations in progress.
     public func conversations() -> [CallConversation] {
-        state.withLock { $0.active.values.compactMap { $0 } }
+        state.withLockedValue { $0.active.values.compactMap { $0 } }
     }
 
     /// Returns when no call is active (at once if none is), or when the task is cancelled.
     public func waitUntilEmpty() async {
-        let id = state.withLock { state -> Int in
+        let id = state.withLockedValue { state -> Int in
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
+                let resumeNow = state.withLockedValue { state -> Bool in
                     if state.active.isEmpty || Task.isCancelled { return true }
                     state.emptyWaiters[id] = continuation
                     return false
@@ -123,7 +123,7 @@ public final class CallRegistry: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.emptyWaiters.removeValue(forKey: id) }
+            let waiter = state.withLockedValue { $0.emptyWaiters.removeValue(forKey: id) }
             waiter?.resume()
         }
     }

@@ -1,7 +1,7 @@
 import CallEngine
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioCallAdapter
 import TwilioREST
 
@@ -16,28 +16,28 @@ final class MachineDetectionResults: Sendable {
         var live: [String: OutboundCallState] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     let retention: Duration = .seconds(120)
     let capacity = 10_000
 
     /// The result that arrived before `callSid`'s stream, if any (taken once).
     func take(_ callSid: String) -> TwilioAnsweredBy? {
-        state.withLock { $0.pending.removeValue(forKey: callSid)?.answeredBy }
+        state.withLockedValue { $0.pending.removeValue(forKey: callSid)?.answeredBy }
     }
 
     /// `callSid` is live: later results act on `call`.
     func register(_ callSid: String, _ call: OutboundCallState) {
-        state.withLock { $0.live[callSid] = call }
+        state.withLockedValue { $0.live[callSid] = call }
     }
 
     /// `callSid` ended.
     func unregister(_ callSid: String) {
-        _ = state.withLock { $0.live.removeValue(forKey: callSid) }
+        _ = state.withLockedValue { $0.live.removeValue(forKey: callSid) }
     }
 
     /// A result arrived: the live call to act on, or nil when it was kept for a later `start`.
     func received(_ callSid: String, answeredBy: TwilioAnsweredBy) -> OutboundCallState? {
-        state.withLock { state in
+        state.withLockedValue { state in
             if let call = state.live[callSid] { return call }
             let now = ContinuousClock.now
             state.pending = state.pending.filter { now - $0.value.at < retention }

@@ -1,6 +1,6 @@
 import CallEngine
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TwilioCallAdapter
 import TwilioMediaStreams
 import TwilioREST
@@ -24,11 +24,11 @@ final class OutboundCallState: Sendable {
         var logger: Logger?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Records the stream's transport and who answered (`AnsweredBy` custom parameter).
     func begin(transport: TwilioCallTransport, answeredBy raw: String?, action: BotCallOptions.MachineAction) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.transport = transport
             state.rawAnsweredBy = raw.map { String($0.prefix(32)) }
             state.answeredBy = TwilioAnsweredBy(twilioValue: raw)
@@ -37,13 +37,13 @@ final class OutboundCallState: Sendable {
     }
 
     /// What the bot does for who answered.
-    var action: BotCallOptions.MachineAction { state.withLock { $0.action } }
+    var action: BotCallOptions.MachineAction { state.withLockedValue { $0.action } }
 
     /// The live call, for a machine result that arrives during it.
     func attach(
         conversation: CallConversation, callSid: String, options: BotCallOptions, control: (any TwilioCallControl)?, logger: Logger
     ) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.conversation = conversation
             state.callSid = callSid
             state.options = options
@@ -56,7 +56,7 @@ final class OutboundCallState: Sendable {
     /// (the call is redirected to `<Say>` + `<Hangup/>`; the stream ends) or is hung up, per
     /// the bot; a person goes on talking. Ignored when detection already decided.
     func machineDetected(_ answeredBy: TwilioAnsweredBy) async {
-        let decision = state.withLock { state -> (BotCallOptions.MachineAction, CallConversation?, String?, (any TwilioCallControl)?, Logger?)? in
+        let decision = state.withLockedValue { state -> (BotCallOptions.MachineAction, CallConversation?, String?, (any TwilioCallControl)?, Logger?)? in
             guard state.answeredBy == nil, state.lateAction == nil else { return nil }
             state.answeredBy = answeredBy
             state.rawAnsweredBy = answeredBy.rawValue
@@ -78,7 +78,7 @@ final class OutboundCallState: Sendable {
                 try await control.redirect(callSid: callSid, twiml: try TwiMLVoiceResponse.hangUp(say: message).xml())
             } catch {
                 logger?.error("voicemail redirect failed; hanging up", metadata: ["error": "\(error)"])
-                state.withLock { state in
+                state.withLockedValue { state in
                     state.lateAction = .hangUp
                     state.lateError = "voicemail_failed: \(error)"
                 }
@@ -90,7 +90,7 @@ final class OutboundCallState: Sendable {
     /// Runs the conversation (for a machine: the voicemail message or an immediate hang-up)
     /// and completes its result.
     func run(_ conversation: CallConversation) async -> CallResult {
-        let (action, transport, answeredBy) = state.withLock { ($0.action, $0.transport, $0.rawAnsweredBy) }
+        let (action, transport, answeredBy) = state.withLockedValue { ($0.action, $0.transport, $0.rawAnsweredBy) }
         async let running = conversation.run()
         switch action {
         case .converse: break
@@ -98,7 +98,7 @@ final class OutboundCallState: Sendable {
         case .hangUp: await conversation.endNow(reason: .agentEnded)
         }
         var result = await running
-        let (late, lateError, lateAnsweredBy) = state.withLock { ($0.lateAction, $0.lateError, $0.rawAnsweredBy) }
+        let (late, lateError, lateAnsweredBy) = state.withLockedValue { ($0.lateAction, $0.lateError, $0.rawAnsweredBy) }
         result.answeredBy = answeredBy ?? lateAnsweredBy
         switch action {
         case .converse: break

@@ -2,6 +2,7 @@ import CallCapacity
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// This worker's membership in a fleet-wide ``CapacityRegistry``: the registration it keeps
@@ -37,10 +38,10 @@ public final class FleetMembership: Sendable {
     public static let defaultCallEndBudget: Duration = .seconds(2)
     let logger: Logger
     private let drainingInRegistry = Atomic<Bool>(false)
-    private let pendingReleases = Mutex<Set<UUID>>([])
-    private let joined = Mutex(JoinState())
+    private let pendingReleases = NIOLockedValueBox<Set<UUID>>([])
+    private let joined = NIOLockedValueBox(JoinState())
     /// Call SID -> the slot claimed for it by ``admitUnreserved(callSID:logger:)``.
-    private let claims = Mutex<[String: UUID]>([:])
+    private let claims = NIOLockedValueBox<[String: UUID]>([:])
 
     /// The client id unreserved (inbound) calls count against in the registry.
     public static let inboundClientID = "inbound"
@@ -99,12 +100,12 @@ public final class FleetMembership: Sendable {
     public var isDrainingInRegistry: Bool { drainingInRegistry.load(ordering: .relaxed) }
 
     /// Whether the first registration succeeded (the worker is in the fleet).
-    public var isRegistered: Bool { joined.withLock { $0.registered } }
+    public var isRegistered: Bool { joined.withLockedValue { $0.registered } }
 
     /// Returns once the first registration succeeded (at once if it has).
     public func waitUntilRegistered() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = joined.withLock { state -> Bool in
+            let now = joined.withLockedValue { state -> Bool in
                 if state.registered { return true }
                 state.waiters.append(continuation)
                 return false
@@ -115,7 +116,7 @@ public final class FleetMembership: Sendable {
 
     /// Records the first successful registration (``FleetService`` calls it).
     func markRegistered() {
-        let waiters = joined.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = joined.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.registered = true
             defer { state.waiters.removeAll() }
             return state.waiters
@@ -180,7 +181,7 @@ public final class FleetMembership: Sendable {
             }
             switch outcome {
             case .claimed(let call):
-                claims.withLock { $0[callSID] = call.reservationID }
+                claims.withLockedValue { $0[callSID] = call.reservationID }
                 logger.info("unreserved call counted in the capacity registry", metadata: [
                     "reservation_id": "\(call.reservationID)", "slot": "\(call.slot)",
                 ])
@@ -216,7 +217,7 @@ public final class FleetMembership: Sendable {
         logger: Logger,
         during body: () async -> T
     ) async -> T {
-        let claimed = reservationID == nil ? claims.withLock { $0.removeValue(forKey: callSID) } : nil
+        let claimed = reservationID == nil ? claims.withLockedValue { $0.removeValue(forKey: callSID) } : nil
         guard let reservationID = reservationID ?? claimed else { return await body() }
         var tagged = logger
         tagged[metadataKey: "reservation_id"] = "\(reservationID)"
@@ -233,7 +234,7 @@ public final class FleetMembership: Sendable {
             await self.release(reservationID, logger: logger)
         }
         if await !Self.finishes(release, within: callEndBudget) {
-            pendingReleases.withLock { _ = $0.insert(reservationID) }
+            pendingReleases.withLockedValue { _ = $0.insert(reservationID) }
             logger.warning("capacity registry did not answer within the call-end budget; release deferred", metadata: [
                 "budget_ms": "\(callEndBudget.components.seconds * 1000 + callEndBudget.components.attoseconds / 1_000_000_000_000_000)",
             ])
@@ -261,10 +262,10 @@ public final class FleetMembership: Sendable {
 
     /// The first of two racing outcomes resumes the waiter; the other is ignored.
     private final class FirstOutcome: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<Bool, Never>?, early: Bool?)>((nil, nil))
+        private let state = NIOLockedValueBox<(continuation: CheckedContinuation<Bool, Never>?, early: Bool?)>((nil, nil))
 
         func install(_ continuation: CheckedContinuation<Bool, Never>) {
-            let early = state.withLock { state -> Bool? in
+            let early = state.withLockedValue { state -> Bool? in
                 if let early = state.early { return early }
                 state.continuation = continuation
                 return nil
@@ -273,7 +274,7 @@ public final class FleetMembership: Sendable {
         }
 
         func resolve(_ value: Bool) {
-            let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            let continuation = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
                 guard state.early == nil else { return nil }
                 state.early = value
                 defer { state.continuation = nil }
@@ -319,31 +320,31 @@ public final class FleetMembership: Sendable {
         }
         // Still held: keep it for ``retryPendingReleases()`` (every heartbeat tick), so the
         // slot is not lost until the worker restarts.
-        pendingReleases.withLock { _ = $0.insert(reservationID) }
+        pendingReleases.withLockedValue { _ = $0.insert(reservationID) }
         logger.warning("release deferred to the next heartbeat tick")
     }
 
     /// Reservations whose release failed and will be retried.
-    public var pendingReleaseCount: Int { pendingReleases.withLock { $0.count } }
+    public var pendingReleaseCount: Int { pendingReleases.withLockedValue { $0.count } }
 
     /// Retries the releases that failed at call end, once each. ``FleetService`` calls it at
     /// every heartbeat tick.
     /// - Returns: how many are still pending.
     @discardableResult
     public func retryPendingReleases() async -> Int {
-        let pending = pendingReleases.withLock { $0 }
+        let pending = pendingReleases.withLockedValue { $0 }
         for reservationID in pending {
             do {
                 let registry = self.registry
                 _ = try await bounded { () async throws(CapacityError) in try await registry.release(reservationID: reservationID) }
-                pendingReleases.withLock { _ = $0.remove(reservationID) }
+                pendingReleases.withLockedValue { _ = $0.remove(reservationID) }
                 logger.info("deferred release done", metadata: ["reservation_id": "\(reservationID)"])
             } catch {
                 Self.countError(operation: "release")
                 logger.warning("deferred release failed again", metadata: ["reservation_id": "\(reservationID)", "error": "\(error)"])
             }
         }
-        return pendingReleases.withLock { $0.count }
+        return pendingReleases.withLockedValue { $0.count }
     }
 
     /// Runs one registry operation, giving up after ``operationTimeout`` with

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -29,9 +29,9 @@ public final class LogLineWriter: Sendable {
     /// The writer for standard output, used by ``JSONLogHandler/standardOutput``.
     public static let standardOutput = LogLineWriter(descriptor: STDOUT_FILENO)
 
-    private let queue = Mutex(Queue())
+    private let queue = NIOLockedValueBox(Queue())
     /// Held while lines are taken and written, so the thread and ``flush()`` keep the order.
-    private let writing = Mutex(())
+    private let writing = NIOLockedValueBox(())
     private let pool: NIOThreadPool
     private let descriptor: Int32
     private let capacity: Int
@@ -52,7 +52,7 @@ public final class LogLineWriter: Sendable {
 
     /// Queues `line` (a newline is added). Never blocks on the output.
     public func write(_ line: String) {
-        let schedule = queue.withLock { queue -> Bool in
+        let schedule = queue.withLockedValue { queue -> Bool in
             guard queue.lines.count < capacity else {
                 queue.dropped += 1
                 return false
@@ -73,9 +73,9 @@ public final class LogLineWriter: Sendable {
     }
 
     private func drain() {
-        writing.withLock { _ in
+        writing.withLockedValue { _ in
             while true {
-                let (lines, dropped) = queue.withLock { queue -> ([String], Int) in
+                let (lines, dropped) = queue.withLockedValue { queue -> ([String], Int) in
                     guard !queue.lines.isEmpty || queue.dropped > 0 else {
                         queue.scheduled = false
                         return ([], 0)

@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The worker's open HTTP/WebSocket connections: the cap (``ConnectionTable``), the
 /// channels to close on eviction, and counters for `/api/v1/metrics`-style diagnostics and
@@ -30,19 +30,19 @@ public final class ConnectionGuard: Sendable {
         var counters = Counters()
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     /// Time from connect until the request head must be complete.
     public let headerTimeout: Duration
 
     /// Creates a guard for at most `maximumConnections`.
     public init(maximumConnections: Int, headerTimeout: Duration) {
-        state = Mutex(State(table: ConnectionTable(capacity: maximumConnections)))
+        state = NIOLockedValueBox(State(table: ConnectionTable(capacity: maximumConnections)))
         self.headerTimeout = headerTimeout
     }
 
     /// A snapshot of the counters.
     public var counters: Counters {
-        state.withLock { state in
+        state.withLockedValue { state in
             var counters = state.counters
             counters.open = state.table.count
             return counters
@@ -51,7 +51,7 @@ public final class ConnectionGuard: Sendable {
 
     /// Registers a new connection; nil when it must be closed at once (refused).
     func open(_ channel: any Channel) -> Int? {
-        let (id, evicted) = state.withLock { state -> (Int?, (any Channel)?) in
+        let (id, evicted) = state.withLockedValue { state -> (Int?, (any Channel)?) in
             state.nextID += 1
             let id = state.nextID
             switch state.table.open(id) {
@@ -74,21 +74,21 @@ public final class ConnectionGuard: Sendable {
     }
 
     func headComplete(_ id: Int) {
-        state.withLock { $0.table.headComplete(id) }
+        state.withLockedValue { $0.table.headComplete(id) }
     }
 
     func headerTimedOut(_ id: Int) {
-        state.withLock { $0.counters.headerTimeouts += 1 }
+        state.withLockedValue { $0.counters.headerTimeouts += 1 }
     }
 
     func closed(_ id: Int) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.table.close(id)
             state.channels[id] = nil
         }
     }
 
     func upgradeAborted() {
-        state.withLock { $0.counters.abortedUpgrades += 1 }
+        state.withLockedValue { $0.counters.abortedUpgrades += 1 }
     }
 }

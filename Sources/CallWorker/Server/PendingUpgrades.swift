@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Accepted WebSocket upgrades whose call handler has not started yet, by connection.
 ///
@@ -8,23 +8,23 @@ import Synchronization
 /// at once instead of waiting for ``CallRegistry/reservationLifetime``. Exactly one of
 /// ``take(_:)`` (the handler) and the close callback wins.
 final class PendingUpgrades: Sendable {
-    private let pending = Mutex<Set<ObjectIdentifier>>([])
+    private let pending = NIOLockedValueBox<Set<ObjectIdentifier>>([])
 
     /// Records an accepted upgrade on `channel`; `onAbort` runs if it closes before ``take(_:)``.
     func add(_ channel: any Channel, onAbort: @escaping @Sendable () -> Void) {
         let key = ObjectIdentifier(channel)
-        pending.withLock { _ = $0.insert(key) }
+        pending.withLockedValue { _ = $0.insert(key) }
         channel.closeFuture.whenComplete { [weak self] _ in
-            guard let self, self.pending.withLock({ $0.remove(key) != nil }) else { return }
+            guard let self, self.pending.withLockedValue({ $0.remove(key) != nil }) else { return }
             onAbort()
         }
     }
 
     /// Removes the upgrade on `channel`; false when it was already aborted.
     func take(_ channel: any Channel) -> Bool {
-        pending.withLock { $0.remove(ObjectIdentifier(channel)) != nil }
+        pending.withLockedValue { $0.remove(ObjectIdentifier(channel)) != nil }
     }
 
     /// Upgrades accepted and not yet taken or aborted.
-    var count: Int { pending.withLock { $0.count } }
+    var count: Int { pending.withLockedValue { $0.count } }
 }

@@ -1,7 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The status and body of each WebSocket upgrade the worker refused, by connection.
 ///
@@ -25,7 +25,7 @@ public final class RefusedUpgradeResponses: Sendable {
         }
     }
 
-    private let refusals = Mutex<[ObjectIdentifier: Refusal]>([:])
+    private let refusals = NIOLockedValueBox<[ObjectIdentifier: Refusal]>([:])
 
     /// Creates an empty table.
     public init() {}
@@ -33,19 +33,19 @@ public final class RefusedUpgradeResponses: Sendable {
     /// Records the refusal of the upgrade request on `channel`.
     public func record(_ refusal: Refusal, for channel: any Channel) {
         let key = ObjectIdentifier(channel)
-        refusals.withLock { $0[key] = refusal }
+        refusals.withLockedValue { $0[key] = refusal }
         channel.closeFuture.whenComplete { [weak self] _ in
-            _ = self?.refusals.withLock { $0.removeValue(forKey: key) }
+            _ = self?.refusals.withLockedValue { $0.removeValue(forKey: key) }
         }
     }
 
     /// Removes and returns the refusal recorded for `channel`.
     func take(for channel: any Channel) -> Refusal? {
-        refusals.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        refusals.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     /// Refusals not yet written (for tests and diagnostics).
-    public var pendingCount: Int { refusals.withLock { $0.count } }
+    public var pendingCount: Int { refusals.withLockedValue { $0.count } }
 }
 
 /// Rewrites the `400` that hummingbird-websocket writes for a refused upgrade into the

@@ -2,7 +2,7 @@
 /// Not thread-safe; ``TTSCache`` guards it with a lock. Lookups and inserts are O(1)
 /// apart from evictions.
 struct LRUByteStore<Key: Hashable, Value> {
-    private struct Node {
+    fileprivate struct Node {
         var key: Key
         var value: Value?
         var bytes: Int
@@ -93,3 +93,6 @@ struct LRUByteStore<Key: Hashable, Value> {
         if tail < 0 { tail = slot }
     }
 }
+
+extension LRUByteStore: Sendable where Key: Sendable, Value: Sendable {}
+extension LRUByteStore.Node: Sendable where Key: Sendable, Value: Sendable {}

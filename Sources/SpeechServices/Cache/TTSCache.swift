@@ -2,7 +2,7 @@ import CallAudio
 import Foundation
 import Logging
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A byte-bounded LRU cache of synthesized phrases, optionally persisted on disk.
 ///
@@ -12,7 +12,7 @@ import Synchronization
 /// `speech_tts_cache_misses_total`, `speech_tts_cache_evictions_total` and the gauge
 /// `speech_tts_cache_bytes`.
 public final class TTSCache: Sendable {
-    private struct State {
+    private struct State: Sendable {
         var lru: LRUByteStore<TTSCacheKey, CachedAudio>
         var pinned: [TTSCacheKey: CachedAudio] = [:]
         var pinnedBytes = 0
@@ -28,7 +28,7 @@ public final class TTSCache: Sendable {
 
     /// Limits and persistence.
     public let configuration: TTSCacheConfiguration
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     private let logger: Logger
     private let hits = Counter(label: "speech_tts_cache_hits_total")
     private let misses = Counter(label: "speech_tts_cache_misses_total")
@@ -38,13 +38,13 @@ public final class TTSCache: Sendable {
     /// Creates an empty cache. Call ``loadPersisted()`` to read a configured directory.
     public init(configuration: TTSCacheConfiguration = TTSCacheConfiguration(), logger: Logger = Logger(label: "speech-services.tts-cache")) {
         self.configuration = configuration
-        self.state = Mutex(State(lru: LRUByteStore(maxBytes: configuration.maxBytes)))
+        self.state = NIOLockedValueBox(State(lru: LRUByteStore(maxBytes: configuration.maxBytes)))
         self.logger = logger
     }
 
     /// Looks up audio and counts a hit or a miss.
     public func audio(for key: TTSCacheKey) -> CachedAudio? {
-        let found = state.withLock { state in
+        let found = state.withLockedValue { state in
             state.pinned[key] ?? state.lru.value(for: key)
         }
         if found != nil { hits.increment() } else { misses.increment() }
@@ -53,7 +53,7 @@ public final class TTSCache: Sendable {
 
     /// Whether `key` is cached (does not count as a hit or miss, does not touch LRU order).
     public func contains(_ key: TTSCacheKey) -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.pinned[key] != nil || state.lru.contains(key)
         }
     }
@@ -62,7 +62,7 @@ public final class TTSCache: Sendable {
     /// unless pinned. Persists to disk when a directory is configured.
     public func insert(_ audio: CachedAudio, for key: TTSCacheKey, pinned: Bool = false) {
         guard pinned || audio.bytes.count <= configuration.maxEntryBytes else { return }
-        let (evicted, total) = state.withLock { state -> ([TTSCacheKey], Int) in
+        let (evicted, total) = state.withLockedValue { state -> ([TTSCacheKey], Int) in
             var evicted: [TTSCacheKey] = []
             if pinned {
                 state.lru.remove(key)
@@ -82,7 +82,7 @@ public final class TTSCache: Sendable {
 
     /// Number of entries and their total bytes.
     public var statistics: (entries: Int, bytes: Int) {
-        state.withLock { ($0.lru.count + $0.pinned.count, $0.lru.totalBytes + $0.pinnedBytes) }
+        state.withLockedValue { ($0.lru.count + $0.pinned.count, $0.lru.totalBytes + $0.pinnedBytes) }
     }
 
     /// Loads every entry persisted in the configured directory; returns how many were loaded.
@@ -98,7 +98,7 @@ public final class TTSCache: Sendable {
                 logger.warning("ignoring unreadable cache file", metadata: ["path": "\(path)"])
                 continue
             }
-            let inserted = state.withLock { state -> Bool in
+            let inserted = state.withLockedValue { state -> Bool in
                 if header.pinned {
                     state.pinnedBytes += audio.bytes.count - (state.pinned[header.key]?.bytes.count ?? 0)
                     state.pinned[header.key] = audio

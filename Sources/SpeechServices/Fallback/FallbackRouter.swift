@@ -1,13 +1,13 @@
 import Logging
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Shared logic of the fallback wrappers: which providers to try in which order, when to
 /// start a background probe of an open provider, and how to report who served.
 final class FallbackRouter: Sendable {
     let descriptors: [ProviderDescriptor]
     private let breakers: [(any CircuitBreakerProviding)?]
-    private let probeTasks = Mutex<[Int: Task<Void, Never>]>([:])
+    private let probeTasks = NIOLockedValueBox<[Int: Task<Void, Never>]>([:])
     private let logger: Logger
 
     init(descriptors: [ProviderDescriptor], breakers: [(any CircuitBreakerProviding)?], logger: Logger) {
@@ -52,7 +52,7 @@ final class FallbackRouter: Sendable {
                 dimensions: [("provider", descriptor.name), ("model", descriptor.model), ("outcome", healthy ? "ok" : "failed")]
             ).increment()
         }
-        let previous = probeTasks.withLock { tasks in
+        let previous = probeTasks.withLockedValue { tasks in
             let previous = tasks[index]
             tasks[index] = task
             return previous
@@ -62,7 +62,7 @@ final class FallbackRouter: Sendable {
 
     /// Waits until every background probe started so far has finished.
     func waitForProbes() async {
-        let tasks = probeTasks.withLock { Array($0.values) }
+        let tasks = probeTasks.withLockedValue { Array($0.values) }
         for task in tasks { await task.value }
     }
 

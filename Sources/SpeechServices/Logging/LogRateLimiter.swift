@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A token bucket per key for log lines that can repeat at network speed: a provider that
 /// answers `429` to every request of every call, or a stream of malformed responses.
@@ -22,7 +22,7 @@ public final class LogRateLimiter: Sendable {
     /// Keys tracked at most; beyond that the table is cleared (keys are meant to be few).
     public let maximumKeys: Int
     private let clock: any ResilienceClock
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
     /// Creates a limiter (defaults: bursts of 5 lines, then one line per second per key).
     public init(
@@ -41,7 +41,7 @@ public final class LogRateLimiter: Sendable {
         let now = clock.now()
         let capacity = Double(burst)
         let interval = refillInterval.seconds
-        return buckets.withLock { buckets -> Int? in
+        return buckets.withLockedValue { buckets -> Int? in
             if buckets[key] == nil, buckets.count >= maximumKeys { buckets.removeAll(keepingCapacity: true) }
             var bucket = buckets[key] ?? Bucket(tokens: capacity, updatedAt: now, suppressed: 0)
             let elapsed = max(0, (now - bucket.updatedAt).seconds)

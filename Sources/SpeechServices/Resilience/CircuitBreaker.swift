@@ -1,6 +1,6 @@
 import Logging
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A circuit breaker for one provider: closed → open after N consecutive provider-side
 /// failures → half-open after the open period, admitting a single probe → closed on success
@@ -51,7 +51,7 @@ public final class CircuitBreaker: Sendable {
     /// Thresholds.
     public let configuration: CircuitBreakerConfiguration
     private let clock: any ResilienceClock
-    private let storage = Mutex(Storage())
+    private let storage = NIOLockedValueBox(Storage())
     private let logger: Logger
     private let stateGauge: Gauge
     private let onStateChange: (@Sendable (State) -> Void)?
@@ -84,7 +84,7 @@ public final class CircuitBreaker: Sendable {
     /// (the next request becomes the probe).
     public var state: State {
         let now = clock.now()
-        return storage.withLock { storage in
+        return storage.withLockedValue { storage in
             if storage.state == .open, now - storage.openedAt >= configuration.openDuration { return .halfOpen }
             return storage.state
         }
@@ -94,7 +94,7 @@ public final class CircuitBreaker: Sendable {
     /// followed by exactly one `record…` call.
     public func acquire() -> Admission {
         let now = clock.now()
-        let (admission, transition) = storage.withLock { storage -> (Admission, State?) in
+        let (admission, transition) = storage.withLockedValue { storage -> (Admission, State?) in
             switch storage.state {
             case .closed:
                 return (.allowed, nil)
@@ -117,7 +117,7 @@ public final class CircuitBreaker: Sendable {
     /// to probe in the background). Returns false otherwise, including when closed.
     public func acquireProbeIfDue() -> Bool {
         let now = clock.now()
-        let acquired = storage.withLock { storage -> Bool in
+        let acquired = storage.withLockedValue { storage -> Bool in
             switch storage.state {
             case .closed:
                 return false
@@ -138,7 +138,7 @@ public final class CircuitBreaker: Sendable {
 
     /// Records a successful request.
     public func recordSuccess() {
-        let transition = storage.withLock { storage -> State? in
+        let transition = storage.withLockedValue { storage -> State? in
             storage.consecutiveFailures = 0
             storage.probeInFlight = false
             guard storage.state != .closed else { return nil }
@@ -152,11 +152,11 @@ public final class CircuitBreaker: Sendable {
     /// (cancellation, invalid requests) only release a probe slot.
     public func recordFailure(_ kind: ProviderError.Kind) {
         guard kind.countsAsProviderFailure else {
-            storage.withLock { $0.probeInFlight = false }
+            storage.withLockedValue { $0.probeInFlight = false }
             return
         }
         let now = clock.now()
-        let transition = storage.withLock { storage -> State? in
+        let transition = storage.withLockedValue { storage -> State? in
             storage.consecutiveFailures += 1
             switch storage.state {
             case .closed:
@@ -176,7 +176,7 @@ public final class CircuitBreaker: Sendable {
 
     /// Consecutive provider-side failures counted so far.
     public var consecutiveFailures: Int {
-        storage.withLock { $0.consecutiveFailures }
+        storage.withLockedValue { $0.consecutiveFailures }
     }
 
     private func didTransition(to state: State, reason: String) {

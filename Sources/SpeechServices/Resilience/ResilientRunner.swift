@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The shared engine of the resilient wrappers: breaker admission, stage timeouts,
 /// retries with backoff, per-attempt metrics, and the rule that an attempt which already
@@ -21,14 +21,14 @@ struct ResilientRunner: Sendable {
             var receivedFirst = false
         }
 
-        let progress: Mutex<Progress>
-        let handedOutput = Mutex(false)
+        let progress: NIOLockedValueBox<Progress>
+        let handedOutput = NIOLockedValueBox(false)
         /// The watchdog's current sleep; cancelled at the first element so the watchdog
         /// re-arms with the (usually shorter) stall deadline.
-        let watchdogSleep = Mutex<Task<Void, any Error>?>(nil)
+        let watchdogSleep = NIOLockedValueBox<Task<Void, any Error>?>(nil)
 
         init(start: Duration) {
-            progress = Mutex(Progress(lastActivity: start))
+            progress = NIOLockedValueBox(Progress(lastActivity: start))
         }
     }
 
@@ -89,7 +89,7 @@ struct ResilientRunner: Sendable {
                     ? ProviderError(.cancelled, provider: descriptor.name, message: "cancelled") : error
                 breaker.recordFailure(failure.kind)
                 metrics.recordOutcome(failure)
-                let handedOutput = state.handedOutput.withLock { $0 }
+                let handedOutput = state.handedOutput.withLockedValue { $0 }
                 var metadata: Logger.Metadata = [
                     "attempt": "\(attempt)", "error_kind": "\(failure.kind.label)",
                     "error": "\(failure.description)",
@@ -146,7 +146,7 @@ struct ResilientRunner: Sendable {
                     var iterator = makeAttempt().makeAsyncIterator()
                     while let element = try await iterator.next() {
                         let now = clock.now()
-                        let first = state.progress.withLock { progress in
+                        let first = state.progress.withLockedValue { progress in
                             defer {
                                 progress.receivedFirst = true
                                 progress.lastActivity = now
@@ -155,10 +155,10 @@ struct ResilientRunner: Sendable {
                         }
                         if first {
                             metrics.recordFirstOutput()
-                            state.watchdogSleep.withLock { $0 }?.cancel()
+                            state.watchdogSleep.withLockedValue { $0 }?.cancel()
                         }
                         metrics.recordUnits(units(element))
-                        if isOutput(element) { state.handedOutput.withLock { $0 = true } }
+                        if isOutput(element) { state.handedOutput.withLockedValue { $0 = true } }
                         continuation.yield(element)
                     }
                 }
@@ -184,7 +184,7 @@ struct ResilientRunner: Sendable {
         provider: String
     ) async throws {
         while true {
-            let progress = state.progress.withLock { $0 }
+            let progress = state.progress.withLockedValue { $0 }
             let stageTimeout = progress.receivedFirst ? timeouts.stall : timeouts.firstByte
             let stageDeadline = stageTimeout.map { progress.lastActivity + $0 }
             let deadline: Duration
@@ -195,8 +195,8 @@ struct ResilientRunner: Sendable {
             case (nil, nil): deadline = clock.now() + .seconds(3600)
             }
             let sleep = Task { try await clock.sleep(until: deadline) }
-            state.watchdogSleep.withLock { $0 = sleep }
-            if state.progress.withLock({ $0.receivedFirst }) != progress.receivedFirst { sleep.cancel() }
+            state.watchdogSleep.withLockedValue { $0 = sleep }
+            if state.progress.withLockedValue({ $0.receivedFirst }) != progress.receivedFirst { sleep.cancel() }
             await withTaskCancellationHandler {
                 _ = await sleep.result
             } onCancel: {
@@ -206,7 +206,7 @@ struct ResilientRunner: Sendable {
             if let totalDeadline, clock.now() >= totalDeadline {
                 throw ProviderError(.timeout(.total), provider: provider, message: "request exceeded \(timeouts.total ?? .zero) in total")
             }
-            let after = state.progress.withLock { $0 }
+            let after = state.progress.withLockedValue { $0 }
             guard let stageDeadline, after.lastActivity == progress.lastActivity, after.receivedFirst == progress.receivedFirst,
                 clock.now() >= stageDeadline
             else { continue }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The stream tokens already used on this worker, each kept until it expires, so a captured
 /// `start` replayed within the token's lifetime is refused too (``StreamTokenError/replayed``).
@@ -9,7 +9,7 @@ import Synchronization
 public final class StreamTokenReplayCache: Sendable {
     /// Most unexpired tokens remembered.
     public let capacity: Int
-    private let used = Mutex<[String: Int64]>([:])
+    private let used = NIOLockedValueBox<[String: Int64]>([:])
 
     /// Creates an empty cache.
     public init(capacity: Int = 100_000) {
@@ -21,7 +21,7 @@ public final class StreamTokenReplayCache: Sendable {
     ///   - expiresAt: Unix seconds after which the token is refused anyway.
     ///   - now: Unix seconds.
     public func markUsed(_ token: String, expiresAt: Int64, now: Int64) -> Bool {
-        used.withLock { used in
+        used.withLockedValue { used in
             if let expiry = used[token], expiry > now { return false }
             if used.count >= capacity { used = used.filter { $0.value > now } }
             guard used.count < capacity else { return false }
@@ -31,5 +31,5 @@ public final class StreamTokenReplayCache: Sendable {
     }
 
     /// Tokens remembered (for tests and diagnostics).
-    public var count: Int { used.withLock { $0.count } }
+    public var count: Int { used.withLockedValue { $0.count } }
 }

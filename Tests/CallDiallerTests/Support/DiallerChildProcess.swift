@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -115,13 +115,13 @@ final class DiallerLineReader: Sendable {
         self.lines = lines
         let descriptor = handle.fileDescriptor
         let thread = Thread {
-            let pending = Mutex(Data())
+            let pending = NIOLockedValueBox(Data())
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else { break }
-                let complete = pending.withLock { data -> [String] in
+                let complete = pending.withLockedValue { data -> [String] in
                     data.append(contentsOf: buffer[0..<count])
                     var out: [String] = []
                     while let newline = data.firstIndex(of: 0x0A) {

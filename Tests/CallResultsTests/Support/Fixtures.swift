@@ -3,7 +3,7 @@ import CallResults
 import Foundation
 import Metrics
 import MetricsTestKit
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -49,12 +49,12 @@ enum Fixtures {
 /// A monotonic clock the test advances by hand.
 final class ManualClock: Sendable {
     private let start = ContinuousClock.now
-    private let offset = Mutex(Duration.zero)
+    private let offset = NIOLockedValueBox(Duration.zero)
 
-    var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
+    var now: ContinuousClock.Instant { start + offset.withLockedValue { $0 } }
 
     func advance(by duration: Duration) {
-        offset.withLock { $0 += duration }
+        offset.withLockedValue { $0 += duration }
     }
 }
 
@@ -62,12 +62,12 @@ final class ManualClock: Sendable {
 /// ENOSPC from a full one) on writes.
 final class FailingFileSystem: OutboxFileSystem {
     let base = POSIXOutboxFileSystem()
-    let failure = Mutex<Int32?>(nil)
+    let failure = NIOLockedValueBox<Int32?>(nil)
 
     func prepareDirectory(_ directory: String) throws(ResultOutboxError) { try base.prepareDirectory(directory) }
 
     func writeDurably(_ bytes: [UInt8], name: String, in directory: String) throws(ResultOutboxError) {
-        if let code = failure.withLock({ $0 }) { throw ResultOutboxError(operation: "fsync", errno: code, path: directory + "/" + name) }
+        if let code = failure.withLockedValue({ $0 }) { throw ResultOutboxError(operation: "fsync", errno: code, path: directory + "/" + name) }
         try base.writeDurably(bytes, name: name, in: directory)
     }
 

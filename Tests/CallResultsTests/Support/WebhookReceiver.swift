@@ -4,18 +4,18 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A webhook receiver on 127.0.0.1 that can be switched down (503) and up (200), rejects
 /// chosen calls with 422, verifies every signature with ``ResultSignature/verify``, and records
 /// every result it accepted.
 final class WebhookReceiver: Sendable {
-    let up = Mutex(false)
-    let rejected = Mutex<Set<String>>([])
-    let received = Mutex<[String]>([])
-    let idempotencyKeys = Mutex<[String]>([])
-    let attempts = Mutex(0)
-    let badSignatures = Mutex(0)
+    let up = NIOLockedValueBox(false)
+    let rejected = NIOLockedValueBox<Set<String>>([])
+    let received = NIOLockedValueBox<[String]>([])
+    let idempotencyKeys = NIOLockedValueBox<[String]>([])
+    let attempts = NIOLockedValueBox(0)
+    let badSignatures = NIOLockedValueBox(0)
     let secret: String?
 
     init(secret: String? = "whsec_receiver") {
@@ -25,22 +25,22 @@ final class WebhookReceiver: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/results") { request, context -> HTTPResponse.Status in
-            self.attempts.withLock { $0 += 1 }
-            guard self.up.withLock({ $0 }) else { return .serviceUnavailable }
+            self.attempts.withLockedValue { $0 += 1 }
+            guard self.up.withLockedValue({ $0 }) else { return .serviceUnavailable }
             let body = try await request.body.collect(upTo: 1 << 20)
             let bytes = Array(buffer: body)
             if let secret = self.secret {
                 do {
                     try ResultSignature.verify(header: Self.header("X-Call-Signature", in: request), body: bytes, secret: secret)
                 } catch {
-                    self.badSignatures.withLock { $0 += 1 }
+                    self.badSignatures.withLockedValue { $0 += 1 }
                     return .unauthorized
                 }
             }
             let result = try CallResult.decode(Data(bytes))
-            if self.rejected.withLock({ $0.contains(result.identity.callID) }) { return .unprocessableContent }
-            self.received.withLock { $0.append(result.identity.callID) }
-            if let key = Self.header("Idempotency-Key", in: request) { self.idempotencyKeys.withLock { $0.append(key) } }
+            if self.rejected.withLockedValue({ $0.contains(result.identity.callID) }) { return .unprocessableContent }
+            self.received.withLockedValue { $0.append(result.identity.callID) }
+            if let key = Self.header("Idempotency-Key", in: request) { self.idempotencyKeys.withLockedValue { $0.append(key) } }
             return .ok
         }
         return router

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -137,14 +137,14 @@ final class LineReader: Sendable {
 
 /// Bytes of an incomplete line.
 final class PendingBox: Sendable {
-    private let pending: Mutex<Data>
+    private let pending: NIOLockedValueBox<Data>
 
     init() {
-        pending = Mutex(Data())
+        pending = NIOLockedValueBox(Data())
     }
 
     func append(_ data: Data) -> [String] {
-        pending.withLock { buffer in
+        pending.withLockedValue { buffer in
             buffer.append(data)
             var lines: [String] = []
             while let newline = buffer.firstIndex(of: 0x0A) {

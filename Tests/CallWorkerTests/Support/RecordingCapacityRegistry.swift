@@ -1,36 +1,36 @@
 import CallCapacity
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// An ``InMemoryCapacityRegistry`` that records the operations a worker performs, in order,
 /// and can be told to fail them (a database outage).
 final class RecordingCapacityRegistry: CapacityRegistry {
     let base = InMemoryCapacityRegistry()
-    private let log = Mutex<[String]>([])
-    private let failing = Mutex(false)
+    private let log = NIOLockedValueBox<[String]>([])
+    private let failing = NIOLockedValueBox(false)
 
     /// Operations so far, e.g. `register w1`, `confirm`, `drain w1`.
-    var operations: [String] { log.withLock { $0 } }
+    var operations: [String] { log.withLockedValue { $0 } }
 
     /// Makes every later operation throw ``CapacityError/database(message:)``.
-    func setFailing(_ value: Bool) { failing.withLock { $0 = value } }
+    func setFailing(_ value: Bool) { failing.withLockedValue { $0 = value } }
 
     private func record(_ operation: String) throws(CapacityError) {
-        log.withLock { $0.append(operation) }
-        if failing.withLock({ $0 }) { throw .database(message: "connection refused (test)") }
+        log.withLockedValue { $0.append(operation) }
+        if failing.withLockedValue({ $0 }) { throw .database(message: "connection refused (test)") }
     }
 
     private struct Completions {
         var done: [String] = []
         var waiters: [(operation: String, continuation: CheckedContinuation<Void, Never>)] = []
     }
-    private let completions = Mutex(Completions())
+    private let completions = NIOLockedValueBox(Completions())
 
     /// Suspends until `operation` (as in ``operations``) has completed successfully at least
     /// once: its effect is visible in the registry. Bound it with the suite's time limit.
     func waitUntilCompleted(_ operation: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = completions.withLock { state -> Bool in
+            let done = completions.withLockedValue { state -> Bool in
                 if state.done.contains(operation) { return true }
                 state.waiters.append((operation, continuation))
                 return false
@@ -40,7 +40,7 @@ final class RecordingCapacityRegistry: CapacityRegistry {
     }
 
     private func completed(_ operation: String) {
-        let ready = completions.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let ready = completions.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.done.append(operation)
             let ready = state.waiters.filter { $0.operation == operation }.map(\.continuation)
             state.waiters.removeAll { $0.operation == operation }
@@ -99,7 +99,7 @@ final class RecordingCapacityRegistry: CapacityRegistry {
     func quotas() async throws(CapacityError) -> [QuotaScope: Int] { await base.quotas() }
 
     func workers() async throws(CapacityError) -> [WorkerStatus] {
-        if failing.withLock({ $0 }) { throw .database(message: "connection refused (test)") }
+        if failing.withLockedValue({ $0 }) { throw .database(message: "connection refused (test)") }
         return await base.workers()
     }
 

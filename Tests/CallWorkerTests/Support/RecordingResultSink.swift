@@ -1,5 +1,5 @@
 import CallEngine
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A ``ResultSink`` that keeps results in memory and lets a test await them.
 final class RecordingResultSink: ResultSink {
@@ -8,10 +8,10 @@ final class RecordingResultSink: ResultSink {
         var waiters: [(count: Int, continuation: CheckedContinuation<[CallResult], Never>)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func deliver(_ result: CallResult) async throws {
-        let ready = state.withLock { state -> [(CheckedContinuation<[CallResult], Never>, [CallResult])] in
+        let ready = state.withLockedValue { state -> [(CheckedContinuation<[CallResult], Never>, [CallResult])] in
             state.results.append(result)
             let results = state.results
             var ready: [(CheckedContinuation<[CallResult], Never>, [CallResult])] = []
@@ -25,12 +25,12 @@ final class RecordingResultSink: ResultSink {
         for (continuation, results) in ready { continuation.resume(returning: results) }
     }
 
-    var results: [CallResult] { state.withLock { $0.results } }
+    var results: [CallResult] { state.withLockedValue { $0.results } }
 
     /// Returns once `count` results have been delivered.
     func waitForResults(_ count: Int) async -> [CallResult] {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [CallResult]? in
+            let ready = state.withLockedValue { state -> [CallResult]? in
                 if state.results.count >= count { return state.results }
                 state.waiters.append((count, continuation))
                 return nil
