@@ -40,6 +40,9 @@ public final class TwilioCallTransport: CallTransport {
         /// When the write in progress started (nil: none in progress).
         var writingSince: Duration?
         var nextWaiterID = 0
+        /// The carrier's side of the stream is over (``streamEnded()``).
+        var streamOver = false
+        var streamWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
 
     private enum TransferProgress: Sendable {
@@ -204,6 +207,55 @@ public final class TwilioCallTransport: CallTransport {
 
     /// Whether the transport was closed.
     public var isClosed: Bool { state.withLockedValue { $0.closed } }
+
+    /// Records that the carrier's side of the media stream is over: it sent `stop`, answered
+    /// or sent a close, or the socket failed. Until then the carrier's call may still be live
+    /// (Twilio ends a `<Connect><Stream>` call once the stream has closed), so a worker frees
+    /// the call's fleet slot only after this (``waitUntilStreamEnded(timeout:)``). Idempotent.
+    public func streamEnded() {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.streamOver = true
+            defer { state.streamWaiters.removeAll() }
+            return Array(state.streamWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until ``streamEnded()`` was called, at most `timeout` (a peer that ignores the
+    /// close cannot hold the slot), and not past the task's cancellation.
+    /// - Returns: Whether the stream ended within the wait.
+    public func waitUntilStreamEnded(timeout: Duration) async -> Bool {
+        if state.withLockedValue({ $0.streamOver }) { return true }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.untilStreamOver() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        return state.withLockedValue { $0.streamOver }
+    }
+
+    /// Returns once the stream is over or the task is cancelled.
+    private func untilStreamOver() async {
+        let id = state.withLockedValue { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Cancellation sets the flag before its handler runs: a handler that ran before
+                // this registration found nothing to resume, so the flag is checked here.
+                let waiting = state.withLockedValue { state -> Bool in
+                    guard !state.streamOver, !Task.isCancelled else { return false }
+                    state.streamWaiters[id] = continuation
+                    return true
+                }
+                if !waiting { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLockedValue { $0.streamWaiters.removeValue(forKey: id) }?.resume()
+        }
+    }
 
     /// The transfer target the engine asked for, if any.
     public var requestedTransferTarget: String? { state.withLockedValue { $0.transferTarget } }

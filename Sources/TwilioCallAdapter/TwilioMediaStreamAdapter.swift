@@ -244,6 +244,9 @@ public struct TwilioMediaStreamAdapter: Sendable {
             if outcome == .malformed {
                 try? await writer.close(reason: .policyViolation)
             }
+            // The carrier's side is over (stop, its close, our policy close, a socket error):
+            // the call's fleet slot may be freed now.
+            call?.transport.streamEnded()
             // Let the writer finish a pending hang-up; once the call's run has returned (result
             // delivered), the writer is released too.
             if let call, outcome != .disconnected { call.transport.close() }

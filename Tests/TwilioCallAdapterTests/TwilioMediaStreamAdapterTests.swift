@@ -49,31 +49,46 @@ final class TestCallHandler: TwilioCallHandler {
     let tts = ScriptedTextToSpeech()
     let sampleRate: Int
     let refuse: Bool
-    private let state = NIOLockedValueBox<(result: CallResult?, starts: Int, rejected: Int)>((nil, 0, 0))
+    /// Whether `run` waits for the end of the carrier's stream after the call (as a worker
+    /// does before it frees the call's slot); the answer is in ``streamEndedAfterCall``.
+    let waitsForStreamEnd: Bool
+    private let state = NIOLockedValueBox<(
+        result: CallResult?, starts: Int, rejected: Int, transport: TwilioCallTransport?, conversation: CallConversation?, streamEnded: Bool?
+    )>((nil, 0, 0, nil, nil, nil))
     let finished: AsyncStream<CallResult>
     private let continuation: AsyncStream<CallResult>.Continuation
 
-    init(sampleRate: Int = 8000, refuse: Bool = false) {
+    init(sampleRate: Int = 8000, refuse: Bool = false, waitsForStreamEnd: Bool = false) {
         self.sampleRate = sampleRate
         self.refuse = refuse
+        self.waitsForStreamEnd = waitsForStreamEnd
         (finished, continuation) = AsyncStream.makeStream(of: CallResult.self)
     }
 
     func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
-        state.withLockedValue { $0.starts += 1 }
+        state.withLockedValue { state in
+            state.starts += 1
+            state.transport = transport
+        }
         guard !refuse else { return nil }
         var configuration = CallEngineConfiguration(systemPrompt: "test", greeting: "Hello.")
         configuration.sampleRate = sampleRate
-        return CallConversation(
+        let conversation = CallConversation(
             identity: CallIdentity(callID: start.start.callSid, streamID: start.streamSid, botID: "test"),
             configuration: configuration,
             providers: CallProviders(speechToText: stt, languageModel: llm, textToSpeech: tts),
             transport: transport
         )
+        state.withLockedValue { $0.conversation = conversation }
+        return conversation
     }
 
     func run(_ conversation: CallConversation, start: TwilioStartMessage) async {
         let result = await conversation.run()
+        if waitsForStreamEnd, let transport = state.withLockedValue({ $0.transport }) {
+            let ended = await transport.waitUntilStreamEnded(timeout: .seconds(30))
+            state.withLockedValue { $0.streamEnded = ended }
+        }
         state.withLockedValue { $0.result = result }
         continuation.yield(result)
         continuation.finish()
@@ -84,6 +99,10 @@ final class TestCallHandler: TwilioCallHandler {
     }
 
     var starts: Int { state.withLockedValue { $0.starts } }
+    var transport: TwilioCallTransport? { state.withLockedValue { $0.transport } }
+    var conversation: CallConversation? { state.withLockedValue { $0.conversation } }
+    /// What the wait after the call returned (nil: it did not wait, or not yet).
+    var streamEndedAfterCall: Bool? { state.withLockedValue { $0.streamEnded } }
     var rejectedCount: Int { state.withLockedValue { $0.rejected } }
 }
 
@@ -94,7 +113,7 @@ struct TwilioMediaStreamAdapterTests {
     @Test("a client that never sends start is closed at the deadline and no call starts")
     func startTimeout() async {
         let (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
-        var simulator = TwilioCallerSimulator()
+        let simulator = TwilioCallerSimulator()
         continuation.yield(ByteBuffer(string: simulator.connectedMessage()))
         let writer = RecordingWireWriter()
         let handler = TestCallHandler()
@@ -143,6 +162,48 @@ struct TwilioMediaStreamAdapterTests {
         let greeting = try #require(result.transcript.compactMap { if case .agent(let turn) = $0 { turn } else { nil } }.first)
         #expect(greeting.playedChunks == 1)
         #expect(greeting.playedText == "Hello.")
+    }
+
+    @Test("the agent hangs up: the stream counts as ended only once the carrier's side has closed, not when the worker sent its close")
+    func streamEndsWithTheCarriersClose() async throws {
+        let (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        var simulator = TwilioCallerSimulator()
+        let writer = RecordingWireWriter()
+        let handler = TestCallHandler(waitsForStreamEnd: true)
+        let adapter = TwilioMediaStreamAdapter(logger: Self.logger)
+        let run = Task { await adapter.run(messages: messages, writer: writer, handler: handler) }
+        continuation.yield(ByteBuffer(string: simulator.connectedMessage()))
+        continuation.yield(ByteBuffer(string: simulator.startMessage()))
+        var iterator = writer.written.makeAsyncIterator()
+        // The first message out is the greeting's audio: the call is running. The agent ends it.
+        _ = try #require(await iterator.next())
+        let transport = try #require(handler.transport)
+        await handler.conversation?.endNow(reason: .agentEnded)
+        // The worker's close went out (the writer's stream finishes on close) ...
+        while await iterator.next() != nil {}
+        #expect(writer.closes == [.normal])
+        // ... but the carrier has not answered it: the stream is not over, the slot not free.
+        #expect(await transport.waitUntilStreamEnded(timeout: .zero) == false)
+        #expect(handler.streamEndedAfterCall == nil)
+        // The carrier closes its side: now the call's wait returns, and the adapter with it.
+        continuation.finish()
+        var results = handler.finished.makeAsyncIterator()
+        #expect(await results.next()?.endReason == .agentEnded)
+        #expect(handler.streamEndedAfterCall == true)
+        _ = await run.value
+    }
+
+    @Test("waiting for the stream's end is bounded by its timeout and by cancellation")
+    func streamEndWaitIsBounded() async {
+        let transport = TwilioCallTransport(streamSid: "MZ1", logger: Self.logger)
+        #expect(await transport.waitUntilStreamEnded(timeout: .milliseconds(20)) == false)
+        let waiting = Task { await transport.waitUntilStreamEnded(timeout: .seconds(3600)) }
+        waiting.cancel()
+        #expect(await waiting.value == false)
+        let ending = Task { await transport.waitUntilStreamEnded(timeout: .seconds(3600)) }
+        transport.streamEnded()
+        #expect(await ending.value == true)
+        #expect(await transport.waitUntilStreamEnded(timeout: .zero) == true)
     }
 
     @Test("a peer that stops reading: the call ends with write_timeout and the adapter returns, freeing the slot")

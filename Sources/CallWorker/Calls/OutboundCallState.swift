@@ -39,6 +39,9 @@ final class OutboundCallState: Sendable {
     /// What the bot does for who answered.
     var action: BotCallOptions.MachineAction { state.withLockedValue { $0.action } }
 
+    /// The stream's transport (nil before ``begin(transport:answeredBy:action:)``).
+    var transport: TwilioCallTransport? { state.withLockedValue { $0.transport } }
+
     /// The live call, for a machine result that arrives during it.
     func attach(
         conversation: CallConversation, callSid: String, options: BotCallOptions, control: (any TwilioCallControl)?, logger: Logger

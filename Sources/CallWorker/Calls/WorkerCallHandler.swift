@@ -27,6 +27,10 @@ struct WorkerCallHandler: TwilioCallHandler {
     let outbound = OutboundCallState()
     /// Asynchronous answering-machine results by call SID (from `POST /twilio/status`).
     var machineResults: MachineDetectionResults?
+    /// Longest a finished call's slot waits for the carrier's side of its media stream to end
+    /// (a `stop`, or the answer to the worker's close); a peer that ignores the close holds it
+    /// no longer than this.
+    var streamEndBudget: Duration = .seconds(2)
 
     func conversation(for start: TwilioStartMessage, transport: TwilioCallTransport) async -> CallConversation? {
         // The stream token of the signed TwiML answer: a replayed or forged `start` ends here.
@@ -99,14 +103,25 @@ struct WorkerCallHandler: TwilioCallHandler {
         var logger = self.logger
         logger[metadataKey: "call_sid"] = "\(start.start.callSid)"
         let reservationID = fleet?.reservationID(in: start.start.customParameters, logger: logger)
-        // Durable first, then the registry release, then delivery (see ResultPipeline).
+        // Durable first, then the end of the carrier's stream, then the registry release, then
+        // delivery (see ResultPipeline).
+        let transport = outbound.transport
+        let budget = streamEndBudget
         await ResultPipeline(sink: resultSink, fleet: fleet, logger: logger)
-            .run(identity: conversation.identity, reservationID: reservationID, callSID: start.start.callSid) { [outbound] in
+            .run(
+                identity: conversation.identity, reservationID: reservationID, callSID: start.start.callSid,
+                streamEnded: { [logger] in
+                    guard let transport, !(await transport.waitUntilStreamEnded(timeout: budget)) else { return }
+                    logger.warning("the media stream was still open after the call; freeing its slot anyway", metadata: [
+                        "timeout_s": "\(budget.components.seconds)",
+                    ])
+                }
+            ) { [outbound] in
                 await outbound.run(conversation)
             }
         machineResults?.unregister(start.start.callSid)
-        // The call is over and its result is durable: the slot is free even while the socket
-        // is still closing.
+        // The call is over, its result is durable and the carrier's stream has ended (or its
+        // budget passed): the slot is free.
         registry.release(slot)
     }
 

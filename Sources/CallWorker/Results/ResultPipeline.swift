@@ -10,7 +10,9 @@ import Logging
 ///    next start (the engine refreshes the checkpoint at turn boundaries);
 /// 2. at the end, the result is made durable (``StagedResultSink/persist(_:)``; for another
 ///    sink, its ``ResultSink/deliver(_:)``, which returns once the result is durable);
-/// 3. then the fleet reservation is released (bounded by ``FleetMembership/callEndBudget``);
+/// 3. then, once the carrier's side of the call is over (`streamEnded`, bounded by its caller),
+///    the fleet reservation is released (bounded by ``FleetMembership/callEndBudget``), so the
+///    registry never shows a slot free while the carrier still counts the call as live;
 /// 4. then the result is delivered (``StagedResultSink/dispatch(_:persistence:)``: one
 ///    bounded attempt, redelivery afterwards).
 ///
@@ -36,11 +38,14 @@ public struct ResultPipeline: Sendable {
     ///   - identity: The call's identity (for the first checkpoint).
     ///   - reservationID: The call's fleet reservation, if any.
     ///   - callSID: The carrier's call id.
+    ///   - streamEnded: Returns once the carrier's side of the call is over (or a bound passed);
+    ///     awaited after the result is durable and before the reservation is released.
     ///   - call: Runs the call to its end and returns its result.
     public func run(
         identity: CallIdentity,
         reservationID: UUID?,
         callSID: String,
+        streamEnded: @escaping @Sendable () async -> Void = {},
         call: @escaping @Sendable () async -> CallResult
     ) async {
         let staged = sink as? any StagedResultSink
@@ -55,7 +60,9 @@ public struct ResultPipeline: Sendable {
         let body = { () async -> (CallResult, ResultPersistence?) in
             let result = await call()
             if let staged {
-                return (result, await Task { await staged.persist(result) }.value)
+                let persistence = await Task { await staged.persist(result) }.value
+                await streamEnded()
+                return (result, persistence)
             }
             await Task {
                 do {
@@ -64,6 +71,7 @@ public struct ResultPipeline: Sendable {
                     logger.error("post-call result could not be delivered or stored", metadata: ["error": "\(error)"])
                 }
             }.value
+            await streamEnded()
             return (result, nil)
         }
         let (result, persistence): (CallResult, ResultPersistence?)
