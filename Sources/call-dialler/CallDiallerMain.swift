@@ -78,44 +78,60 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen port.") var port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8090
     @Option(help: "Public base URL Twilio posts status callbacks to (default: $DIALLER_PUBLIC_URL).")
     var publicURL = ProcessInfo.processInfo.environment["DIALLER_PUBLIC_URL"] ?? ""
-    @Option(help: "Calls per second per carrier account (Twilio's default CPS is 1).")
+    @Option(help: "JSON file of Twilio accounts: [{account_sid, auth_token, api_key?, api_secret?, cps?}] (default: $TWILIO_ACCOUNTS_FILE).")
+    var accountsFile = ProcessInfo.processInfo.environment["TWILIO_ACCOUNTS_FILE"] ?? ""
+    @Option(help: "Calls per second of an account without its own cps (Twilio's default CPS is 1).")
     var cps = Double(ProcessInfo.processInfo.environment["DIALLER_CPS"] ?? "") ?? 1
     @Option(help: "Seconds a reservation waits for the worker's confirmation.") var holdSeconds = 30
     @Option(help: "Seconds the drain waits for live calls on SIGTERM.") var drainSeconds = 120
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        guard let token = env["TWILIO_AUTH_TOKEN"], !token.isEmpty else {
-            throw ValidationError("TWILIO_AUTH_TOKEN is required: status callbacks are verified with it")
-        }
         guard let secret = env["RESULT_WEBHOOK_SECRET"], !secret.isEmpty else {
             throw ValidationError("RESULT_WEBHOOK_SECRET is required: worker results are verified with it")
         }
         guard publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://") else {
             throw ValidationError("--public-url / DIALLER_PUBLIC_URL must be the dialler's public http(s) base URL")
         }
+        let accounts = try Self.accounts(env, file: accountsFile)
+        let token = env["TWILIO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        guard !accounts.isEmpty || token != nil else {
+            throw ValidationError("TWILIO_AUTH_TOKEN or an accounts file is required: status callbacks are verified with the accounts' auth tokens")
+        }
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let logger = makeLogger()
         let configuration = DiallerConfiguration(
             publicURL: publicURL, hold: .seconds(holdSeconds), drainTimeout: .seconds(drainSeconds))
-        let (host, port) = (self.host, self.port)
+        let (host, port, cps) = (self.host, self.port, self.cps)
         try await database.withDatabase(logger: logger) { store, registry, _ in
-            // Twilio REST (TWILIO_ACCOUNT_SID + the auth token or an API key); without an account
-            // every call is refused and campaigns pause (fails closed).
+            // Twilio REST, per account (TWILIO_ACCOUNT_SID and/or the accounts file); without an
+            // account every call is refused and campaigns pause (fails closed). A campaign of an
+            // account not configured here pauses the same way.
             let placer: any OutboundCallPlacer
-            if let client = try Self.twilioClient(env, authToken: token, logger: logger) {
-                placer = TwilioCallPlacer(client: client)
-                logger.info("placing calls through Twilio REST", metadata: ["account": "\(client.credentials.accountSID)", "base_url": "\(client.configuration.baseURL)"])
-            } else {
+            let signatures: StatusCallbackSignatures
+            if accounts.isEmpty, let token {
                 placer = UnconfiguredPlacer()
-                logger.warning("TWILIO_ACCOUNT_SID not set: calls are refused and campaigns pause")
+                signatures = StatusCallbackSignatures(authToken: token)
+                logger.warning("no Twilio account configured (TWILIO_ACCOUNT_SID or an accounts file): calls are refused and campaigns pause")
+            } else {
+                var placers: [String: any OutboundCallPlacer] = [:]
+                for account in accounts {
+                    let client = TwilioRESTClient(credentials: account.credentials, configuration: try Self.restConfiguration(env), logger: logger)
+                    placers[account.accountSID] = TwilioCallPlacer(client: client)
+                    logger.info("placing calls through Twilio REST", metadata: [
+                        "account": "\(account.accountSID)", "cps": "\(account.callsPerSecond ?? cps)", "base_url": "\(client.configuration.baseURL)",
+                    ])
+                }
+                placer = AccountRoutedPlacer(placers: placers)
+                signatures = StatusCallbackSignatures(authTokensByAccount: Dictionary(uniqueKeysWithValues: accounts.map { ($0.accountSID, $0.authToken) }))
             }
+            let rates = Dictionary(uniqueKeysWithValues: accounts.compactMap { account in account.callsPerSecond.map { (account.accountSID, $0) } })
             let dialler = Dialler(
                 store: store, registry: registry, placer: placer,
-                pacer: AccountPacer(defaultRate: cps, logger: logger), configuration: configuration, logger: logger)
+                pacer: AccountPacer(defaultRate: cps, rates: rates, logger: logger), configuration: configuration, logger: logger)
             let http = DiallerHTTPServer(
-                dialler: dialler, publicURL: publicURL, twilioAuthToken: token, resultSecret: secret,
+                dialler: dialler, publicURL: publicURL, callbackSignatures: signatures, resultSecret: secret,
                 prometheus: prometheus, logger: logger)
             let app = http.makeApplication(host: host, port: port) { port in
                 logger.info("listening", metadata: ["port": "\(port)"])
@@ -132,12 +148,32 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
-    /// The REST client from `TWILIO_ACCOUNT_SID`, `TWILIO_API_KEY` / `TWILIO_API_SECRET` (both
-    /// or neither; else the auth token) and `TWILIO_API_BASE_URL`; nil without an account.
-    static func twilioClient(_ env: [String: String], authToken: String, logger: Logger) throws -> TwilioRESTClient? {
-        guard let account = env["TWILIO_ACCOUNT_SID"], !account.isEmpty else { return nil }
+    /// The accounts of `file` (``TwilioAccountsFile``) and the one of `TWILIO_ACCOUNT_SID` with
+    /// `TWILIO_AUTH_TOKEN` (and `TWILIO_API_KEY` / `TWILIO_API_SECRET`, both or neither).
+    static func accounts(_ env: [String: String], file: String) throws -> [TwilioAccount] {
+        var accounts: [TwilioAccount] = []
+        if !file.isEmpty {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                throw ValidationError("--accounts-file / TWILIO_ACCOUNTS_FILE: cannot read \(file)")
+            }
+            do {
+                accounts = try TwilioAccountsFile.parse(data)
+            } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+        }
+        guard let account = env["TWILIO_ACCOUNT_SID"], !account.isEmpty else { return accounts }
         guard TwilioSID.isValid(account, kind: .account) else {
             throw ValidationError("TWILIO_ACCOUNT_SID: expected AC followed by 32 hex digits")
+        }
+        guard let authToken = env["TWILIO_AUTH_TOKEN"], !authToken.isEmpty else {
+            throw ValidationError("TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN: the account's callbacks are verified with it")
+        }
+        guard !accounts.contains(where: { $0.accountSID == account }) else {
+            throw ValidationError("TWILIO_ACCOUNT_SID \(account) is also in the accounts file")
         }
         let credentials: TwilioCredentials
         switch (env["TWILIO_API_KEY"], env["TWILIO_API_SECRET"]) {
@@ -145,12 +181,15 @@ extension Serve {
         case (nil, nil): credentials = .authToken(accountSID: account, authToken: authToken)
         default: throw ValidationError("TWILIO_API_KEY and TWILIO_API_SECRET go together")
         }
-        var configuration = TwilioRESTConfiguration()
-        if let base = env["TWILIO_API_BASE_URL"] {
-            guard base.hasPrefix("https://") || base.hasPrefix("http://") else { throw ValidationError("TWILIO_API_BASE_URL must be an http(s) URL") }
-            configuration = TwilioRESTConfiguration(baseURL: base)
-        }
-        return TwilioRESTClient(credentials: credentials, configuration: configuration, logger: logger)
+        accounts.append(TwilioAccount(credentials: credentials, authToken: authToken))
+        return accounts
+    }
+
+    /// `TWILIO_API_BASE_URL` (a local fake in tests), else Twilio's.
+    static func restConfiguration(_ env: [String: String]) throws -> TwilioRESTConfiguration {
+        guard let base = env["TWILIO_API_BASE_URL"] else { return TwilioRESTConfiguration() }
+        guard base.hasPrefix("https://") || base.hasPrefix("http://") else { throw ValidationError("TWILIO_API_BASE_URL must be an http(s) URL") }
+        return TwilioRESTConfiguration(baseURL: base)
     }
 }
 

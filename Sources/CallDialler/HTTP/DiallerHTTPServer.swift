@@ -24,8 +24,8 @@ public struct DiallerHTTPServer: Sendable {
     public let dialler: Dialler
     /// The public base URL status callbacks are signed for.
     public let publicURL: String
-    /// Verifies `X-Twilio-Signature` with the account's auth token.
-    public let twilioValidator: TwilioSignatureValidator
+    /// Verifies `X-Twilio-Signature` with the auth token of the callback's account.
+    public let callbackSignatures: StatusCallbackSignatures
     /// The shared secret of the workers' result webhook (`RESULT_WEBHOOK_SECRET`).
     public let resultSecret: String
     /// Rendered at `/metrics`.
@@ -33,14 +33,24 @@ public struct DiallerHTTPServer: Sendable {
     /// Logger.
     public let logger: Logger
 
-    /// Creates the server description.
+    /// Creates the server description for one account's auth token.
     public init(
         dialler: Dialler, publicURL: String, twilioAuthToken: String, resultSecret: String,
         prometheus: PrometheusCollectorRegistry?, logger: Logger
     ) {
+        self.init(dialler: dialler, publicURL: publicURL, callbackSignatures: StatusCallbackSignatures(authToken: twilioAuthToken),
+                  resultSecret: resultSecret, prometheus: prometheus, logger: logger)
+    }
+
+    /// Creates the server description; `callbackSignatures` says which token verifies which
+    /// account's callbacks.
+    public init(
+        dialler: Dialler, publicURL: String, callbackSignatures: StatusCallbackSignatures, resultSecret: String,
+        prometheus: PrometheusCollectorRegistry?, logger: Logger
+    ) {
         self.dialler = dialler
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-        self.twilioValidator = TwilioSignatureValidator(authToken: twilioAuthToken)
+        self.callbackSignatures = callbackSignatures
         self.resultSecret = resultSecret
         self.prometheus = prometheus
         self.logger = logger
@@ -94,7 +104,7 @@ public struct DiallerHTTPServer: Sendable {
         var logger = self.logger
         if let sid = form["CallSid"]?.first { logger[metadataKey: "call_sid"] = "\(sid.prefix(64))" }
         do {
-            try twilioValidator.validate(signature: signature, url: publicURL + uri, parameters: form)
+            try callbackSignatures.validate(signature: signature, url: publicURL + uri, form: form)
         } catch {
             logger.warning("status callback refused: bad signature", metadata: ["reason": "\(error)"])
             return Self.text("forbidden\n", status: .forbidden)
