@@ -78,7 +78,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen port.") var port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8090
     @Option(help: "Public base URL Twilio posts status callbacks to (default: $DIALLER_PUBLIC_URL).")
     var publicURL = ProcessInfo.processInfo.environment["DIALLER_PUBLIC_URL"] ?? ""
-    @Option(help: "JSON file of Twilio accounts: [{account_sid, auth_token, api_key?, api_secret?, cps?}] (default: $TWILIO_ACCOUNTS_FILE).")
+    @Option(help: "JSON file of Twilio accounts: [{account_sid, auth_token, api_key?, api_secret?, cps?, api_base_url?}] (default: $TWILIO_ACCOUNTS_FILE).")
     var accountsFile = ProcessInfo.processInfo.environment["TWILIO_ACCOUNTS_FILE"] ?? ""
     @Option(help: "Calls per second of an account without its own cps (Twilio's default CPS is 1).")
     var cps = Double(ProcessInfo.processInfo.environment["DIALLER_CPS"] ?? "") ?? 1
@@ -117,7 +117,8 @@ struct Serve: AsyncParsableCommand {
             } else {
                 var placers: [String: any OutboundCallPlacer] = [:]
                 for account in accounts {
-                    let client = TwilioRESTClient(credentials: account.credentials, configuration: try Self.restConfiguration(env), logger: logger)
+                    let rest = try account.apiBaseURL.map { TwilioRESTConfiguration(baseURL: $0) } ?? Self.restConfiguration(env)
+                    let client = TwilioRESTClient(credentials: account.credentials, configuration: rest, logger: logger)
                     placers[account.accountSID] = TwilioCallPlacer(client: client)
                     logger.info("placing calls through Twilio REST", metadata: [
                         "account": "\(account.accountSID)", "cps": "\(account.callsPerSecond ?? cps)", "base_url": "\(client.configuration.baseURL)",

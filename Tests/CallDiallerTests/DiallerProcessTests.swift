@@ -98,6 +98,76 @@ struct DiallerProcessTests {
         }
     }
 
+    @Test("an accounts file: each campaign's calls go out on its own account, callbacks verified with that account's token; an account without credentials pauses its campaign")
+    func severalAccountsInOneDialler() async throws {
+        let (first, second, third) = ("AC" + String(repeating: "0", count: 31) + "1", "AC" + String(repeating: "0", count: 31) + "2",
+                                      "AC" + String(repeating: "0", count: 31) + "3")
+        try await DiallerTestDatabase.withSchemas { _, store, registry, database in
+            try await registry.register(WorkerRegistration(workerID: "w0", streamURL: "wss://worker.test/ws", slots: 10, ttl: .seconds(300)))
+            for (campaign, account) in [("a", first), ("b", second), ("c", third)] {
+                try await CampaignSetup.apply(
+                    Campaign(id: campaign, clientID: "acme", botID: "sales", fromNumber: "+15550001111", account: account,
+                             retry: RetryPolicy(maxAttempts: 1), paused: true),
+                    store: store, registry: registry)
+                try await store.importLeads((0..<2).map { LeadRecord(id: "\(campaign)\($0)", phone: Self.number(campaign, $0)) }, into: campaign)
+            }
+            try await TwilioFake.withRunningFake(configuration: .init(accountSID: first, authToken: "token-one")) { one in
+                try await TwilioFake.withRunningFake(configuration: .init(accountSID: second, authToken: "token-two")) { two in
+                    for index in 0..<2 {
+                        one.script(Self.number("a", index), .busy)
+                        two.script(Self.number("b", index), .busy)
+                    }
+                    let file = FileManager.default.temporaryDirectory.appendingPathComponent("accounts-\(UUID().uuidString).json")
+                    try Data("""
+                        [{"account_sid": "\(first)", "auth_token": "token-one", "api_base_url": "\(one.baseURL)", "cps": 20},
+                         {"account_sid": "\(second)", "auth_token": "token-two", "api_base_url": "\(two.baseURL)", "cps": 20}]
+                        """.utf8).write(to: file)
+                    defer { try? FileManager.default.removeItem(at: file) }
+                    let dialler = try DiallerChildProcess(arguments: [
+                        "serve", "--database-url", database.url, "--schema", database.dialler, "--capacity-schema", database.capacity,
+                        "--host", "127.0.0.1", "--port", "0", "--public-url", "https://dialler.test", "--accounts-file", file.path,
+                    ], environment: ["RESULT_WEBHOOK_SECRET": Self.resultSecret, "LOG_LEVEL": "info"])
+                    defer { dialler.killIfRunning() }
+                    let port = try #require(await dialler.port(), "dialler did not report its port: \(dialler.output)")
+                    one.route(host: "dialler.test", toPort: port)
+                    two.route(host: "dialler.test", toPort: port)
+                    for campaign in ["a", "b", "c"] { try await store.setPaused(campaignID: campaign, false) }
+
+                    // Each fake gets exactly its account's two calls, and the dialler accepts the
+                    // callbacks each signs with its own token.
+                    for (fake, campaign) in [(one, "a"), (two, "b")] {
+                        let calls = await fake.wait { calls in
+                            calls.count >= 2 && calls.allSatisfy { call in
+                                call.isEnded && call.callbacks.contains { $0.callStatus == "busy" && $0.responseStatus == 200 }
+                            }
+                        }
+                        #expect(calls.map(\.to).sorted() == [Self.number(campaign, 0), Self.number(campaign, 1)])
+                        #expect(calls.allSatisfy { $0.callbacks.contains { $0.callStatus == "busy" } }, "\(calls.map(\.callbacks))")
+                        #expect(calls.allSatisfy { $0.callbacks.allSatisfy { $0.responseStatus == 200 } })
+                    }
+                    #expect(await dialler.waitFor("carrier refused the credentials: campaign paused") != nil)
+                    for campaign in ["a", "b"] {
+                        let summary = try await store.summary(campaignID: campaign)
+                        #expect(summary["busy"] == 2, "\(campaign): \(summary)")
+                    }
+                    dialler.signal(SIGTERM)
+                    #expect(await dialler.exitStatus() == 0)
+                    // No credentials for the third account: no call anywhere, the campaign paused,
+                    // its leads kept for later (read once the dialler has stopped).
+                    #expect(one.calls.count + two.calls.count == 4)
+                    #expect(try await store.campaigns().first { $0.id == "c" }?.paused == true)
+                    let paused = try await store.summary(campaignID: "c")
+                    #expect(paused["pending"] == 2, "\(paused)")
+                }
+            }
+        }
+    }
+
+    /// Lead `index` of campaign `a`, `b` or `c`: +1555{1,2,3}00000{index}.
+    static func number(_ campaign: String, _ index: Int) -> String {
+        "+1555\(campaign == "a" ? 1 : campaign == "b" ? 2 : 3)00000\(index)"
+    }
+
     static func get(_ url: String) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Connection", value: "close")

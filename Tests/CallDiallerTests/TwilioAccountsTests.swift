@@ -14,12 +14,13 @@ struct TwilioAccountsTests {
 
     @Test func theAccountsFileGivesCredentialsTokensAndPaces() throws {
         let accounts = try TwilioAccountsFile.parse(Data("""
-            [{"account_sid": "\(Self.first)", "auth_token": "token-1", "cps": 10},
+            [{"account_sid": "\(Self.first)", "auth_token": "token-1", "cps": 10, "api_base_url": "https://api.dublin.ie1.twilio.com"},
              {"account_sid": "\(Self.second)", "auth_token": "token-2", "api_key": "SK00000000000000000000000000000009", "api_secret": "key-secret"}]
             """.utf8))
         #expect(accounts.map(\.accountSID) == [Self.first, Self.second])
         #expect(accounts.map(\.authToken) == ["token-1", "token-2"])
         #expect(accounts.map(\.callsPerSecond) == [10, nil])
+        #expect(accounts.map(\.apiBaseURL) == ["https://api.dublin.ie1.twilio.com", nil])
         #expect(accounts[0].credentials == .authToken(accountSID: Self.first, authToken: "token-1"))
         #expect(accounts[1].credentials == .apiKey(accountSID: Self.second, keySID: "SK00000000000000000000000000000009", secret: "key-secret"))
     }
@@ -34,6 +35,7 @@ struct TwilioAccountsTests {
         (#"[{"account_sid": "\#(first)", "auth_token": "t0ken", "cps": 1e300}]"#, 0, "cps"),
         (#"[{"account_sid": "\#(first)", "auth_token": "t0ken", "api_key": "SK1"}]"#, 0, "go together"),
         (#"[{"account_sid": "\#(first)", "auth_token": "t0ken", "api_key": "KEY", "api_secret": "s3cr3t"}]"#, 0, "api_key"),
+        (#"[{"account_sid": "\#(first)", "auth_token": "t0ken", "api_base_url": "ftp://x"}]"#, 0, "api_base_url"),
         (#"[{"account_sid": "\#(first)", "auth_token": "t0ken"}, {"account_sid": "\#(first)", "auth_token": "t0ken-2"}]"#, 1, "twice"),
     ])
     /// The error names the entry and the field, never a token or secret.

@@ -13,15 +13,19 @@ public struct TwilioAccount: Sendable, Hashable {
     public var authToken: String
     /// Calls per second this account may start (nil: the dialler's default).
     public var callsPerSecond: Double?
+    /// The REST API's base URL for this account, e.g. a regional edge
+    /// (`https://api.dublin.ie1.twilio.com`); nil: the dialler's (`TWILIO_API_BASE_URL` or Twilio's).
+    public var apiBaseURL: String?
 
     /// The account SID (`AC…`).
     public var accountSID: String { credentials.accountSID }
 
     /// Creates an account.
-    public init(credentials: TwilioCredentials, authToken: String, callsPerSecond: Double? = nil) {
+    public init(credentials: TwilioCredentials, authToken: String, callsPerSecond: Double? = nil, apiBaseURL: String? = nil) {
         self.credentials = credentials
         self.authToken = authToken
         self.callsPerSecond = callsPerSecond
+        self.apiBaseURL = apiBaseURL
     }
 }
 
@@ -40,7 +44,8 @@ public struct TwilioAccountsFileError: Error, Sendable, Hashable, CustomStringCo
 /// The accounts a dialler places calls with, read from JSON (`--accounts-file` /
 /// `TWILIO_ACCOUNTS_FILE`): an array of objects with `account_sid`, `auth_token`, optionally
 /// `api_key` with `api_secret` (REST calls then use the key; callbacks are still verified with
-/// the auth token) and `cps` (calls per second). Secrets are not echoed in errors.
+/// the auth token), `cps` (calls per second) and `api_base_url` (the account's regional REST
+/// endpoint). Secrets are not echoed in errors.
 ///
 /// ```json
 /// [{"account_sid": "AC…", "auth_token": "…", "cps": 10},
@@ -56,9 +61,11 @@ public enum TwilioAccountsFile {
         var apiKey: String?
         var apiSecret: String?
         var cps: Double?
+        var apiBaseURL: String?
 
         enum CodingKeys: String, CodingKey {
             case accountSID = "account_sid", authToken = "auth_token", apiKey = "api_key", apiSecret = "api_secret", cps
+            case apiBaseURL = "api_base_url"
         }
     }
 
@@ -69,7 +76,8 @@ public enum TwilioAccountsFile {
         do {
             entries = try JSONDecoder().decode([Entry].self, from: data)
         } catch {
-            throw TwilioAccountsFileError(entry: nil, message: "expected a JSON array of {account_sid, auth_token, api_key?, api_secret?, cps?}")
+            throw TwilioAccountsFileError(
+                entry: nil, message: "expected a JSON array of {account_sid, auth_token, api_key?, api_secret?, cps?, api_base_url?}")
         }
         var accounts: [TwilioAccount] = []
         var seen: Set<String> = []
@@ -81,6 +89,11 @@ public enum TwilioAccountsFile {
             if let cps = entry.cps, !(cps.isFinite && cps > 0 && cps <= maximumCallsPerSecond) {
                 throw fail("cps: expected a number above 0 and at most \(Int(maximumCallsPerSecond))")
             }
+            if let base = entry.apiBaseURL {
+                guard let url = URLComponents(string: base), url.scheme == "https" || url.scheme == "http", url.host?.isEmpty == false else {
+                    throw fail("api_base_url: expected an http(s) URL")
+                }
+            }
             let credentials: TwilioCredentials
             switch (entry.apiKey, entry.apiSecret) {
             case (let key?, let secret?):
@@ -91,7 +104,7 @@ public enum TwilioAccountsFile {
             default:
                 throw fail("api_key and api_secret go together")
             }
-            accounts.append(TwilioAccount(credentials: credentials, authToken: entry.authToken, callsPerSecond: entry.cps))
+            accounts.append(TwilioAccount(credentials: credentials, authToken: entry.authToken, callsPerSecond: entry.cps, apiBaseURL: entry.apiBaseURL))
         }
         return accounts
     }

@@ -31,7 +31,7 @@ public final class LogLineWriter: Sendable {
 
     private let queue = NIOLockedValueBox(Queue())
     /// Held while lines are taken and written, so the thread and ``flush()`` keep the order.
-    private let writing = NIOLockedValueBox(())
+    private let writing = NIOLock()
     private let pool: NIOThreadPool
     private let descriptor: Int32
     private let capacity: Int
@@ -73,7 +73,7 @@ public final class LogLineWriter: Sendable {
     }
 
     private func drain() {
-        writing.withLockedValue { _ in
+        writing.withLock {
             while true {
                 let (lines, dropped) = queue.withLockedValue { queue -> ([String], Int) in
                     guard !queue.lines.isEmpty || queue.dropped > 0 else {
