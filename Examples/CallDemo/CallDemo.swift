@@ -4,10 +4,10 @@ import CallTesting
 import CallWorker
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import OpenAIServices
 import ServiceLifecycle
 import SpeechServices
-import NIOConcurrencyHelpers
 import TwilioMediaStreams
 
 /// Offline demo: one simulated phone call, end to end, no API key and no network.

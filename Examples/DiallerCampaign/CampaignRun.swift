@@ -3,8 +3,8 @@ import CallCapacity
 import ExampleSupport
 import Foundation
 import Logging
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Settings of one run (the command's options).
 struct RunSettings: Sendable {

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import CallCapacity
 import ExampleSupport
 import Foundation
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The capacity registry as read right after a placement reached the fake.
 struct RegistrySample: Sendable {

@@ -3,8 +3,8 @@ import CallDialler
 import CallTesting
 import Foundation
 import Logging
-import ServiceLifecycle
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 import TwilioREST
 
 /// `--carrier twilio-fake`: the production placer against a local ``TwilioFake`` over HTTP, the

@@ -3,9 +3,9 @@ import ExampleSupport
 import Foundation
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
-import NIOConcurrencyHelpers
 
 /// Every call the fake accepts, as ``Placement`` lines to any number of readers (each reader
 /// first gets the lines so far).

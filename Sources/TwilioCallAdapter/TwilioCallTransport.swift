@@ -1,8 +1,8 @@
 import CallAudio
 import CallEngine
 import Logging
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import TwilioMediaStreams
 
 /// The engine's ``CallTransport`` over one Twilio media stream.

@@ -2,8 +2,8 @@ import CallAudio
 import CallEngine
 import Logging
 import Metrics
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import TwilioMediaStreams
 
 /// Runs one Twilio media stream against the call engine: Twilio's messages in, engine events

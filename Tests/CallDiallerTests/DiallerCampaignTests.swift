@@ -1,8 +1,8 @@
 import CallCapacity
 @testable import CallDialler
 import Foundation
-import PostgresNIO
 import NIOConcurrencyHelpers
+import PostgresNIO
 import Testing
 
 @Suite("Dialler campaigns on PostgreSQL", .timeLimit(.minutes(2)), .serialized,

@@ -3,8 +3,8 @@ import CallTesting
 @testable import CallWorker
 import Foundation
 import HTTPTypes
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import Testing
 import TwilioMediaStreams
 

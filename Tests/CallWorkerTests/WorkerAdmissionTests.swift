@@ -5,8 +5,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 import Logging
-import Prometheus
 import NIOConcurrencyHelpers
+import Prometheus
 import Testing
 import TwilioMediaStreams
 

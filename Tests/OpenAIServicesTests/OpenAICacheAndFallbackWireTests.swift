@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import CallTesting
+import NIOConcurrencyHelpers
 import OpenAIServices
 import SpeechServices
-import NIOConcurrencyHelpers
 import Testing
 
 @Suite("TTS cache and fallback over the wire", .timeLimit(.minutes(2)))

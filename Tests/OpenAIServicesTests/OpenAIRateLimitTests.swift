@@ -1,8 +1,8 @@
 import CallTesting
 import Logging
+import NIOConcurrencyHelpers
 import OpenAIServices
 import SpeechServices
-import NIOConcurrencyHelpers
 import Testing
 
 /// Keeps every log record, for counting lines.

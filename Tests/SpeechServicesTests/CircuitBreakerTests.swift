@@ -1,6 +1,6 @@
 import CallTesting
-import SpeechServices
 import NIOConcurrencyHelpers
+import SpeechServices
 import Testing
 
 @Suite("Circuit breaker", .timeLimit(.minutes(2)))

@@ -2,9 +2,9 @@ import CallAudio
 import CallEngine
 import CallTesting
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SpeechServices
-import NIOConcurrencyHelpers
 import Testing
 import TwilioCallAdapter
 import TwilioMediaStreams

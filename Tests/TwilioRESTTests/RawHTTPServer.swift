@@ -1,6 +1,6 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import NIOConcurrencyHelpers
 
 /// A bare TCP server on 127.0.0.1 that answers every HTTP request with fixed bytes (any
 /// status, headers and body, also a body shorter than its `Content-Length`), then optionally

@@ -1,5 +1,5 @@
-import SpeechServices
 import NIOConcurrencyHelpers
+import SpeechServices
 
 /// Captures which provider served a request, reported synchronously by fallback wrappers
 /// through ``ProviderCallContext/onServed``.

@@ -1,7 +1,7 @@
 import CallAudio
 import Logging
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,8 @@
 import CallEngine
 import Foundation
 import Logging
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
 
 /// The durable outbox of post-call results: one file per call, written before any delivery
 /// attempt and removed only once a receiver acknowledged it.

@@ -1,5 +1,5 @@
-import SpeechServices
 import NIOConcurrencyHelpers
+import SpeechServices
 
 /// A ``ResilienceClock`` that only moves when a test calls ``advance(by:)``.
 ///

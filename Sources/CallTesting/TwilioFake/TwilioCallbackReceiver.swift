@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
-import NIOConcurrencyHelpers
 import TwilioREST
 
 /// A local receiver of Twilio status and AMD callbacks (Hummingbird, 127.0.0.1, port 0):

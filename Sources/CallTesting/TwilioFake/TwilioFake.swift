@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
-import NIOConcurrencyHelpers
 import TwilioMediaStreams
 import TwilioREST
 

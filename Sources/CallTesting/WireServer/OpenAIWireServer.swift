@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import SpeechServices
-import NIOConcurrencyHelpers
 
 /// A local HTTP server (Hummingbird, 127.0.0.1, ephemeral port) that speaks OpenAI's wire
 /// format for transcriptions (multipart upload → JSON), streamed chat completions

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The worker's open HTTP/WebSocket connections: the cap (``ConnectionTable``), the
 /// channels to close on eviction, and counters for `/api/v1/metrics`-style diagnostics and

@@ -1,5 +1,5 @@
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Accepted WebSocket upgrades whose call handler has not started yet, by connection.
 ///

@@ -1,7 +1,7 @@
 import HTTPTypes
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTPTypes
-import NIOConcurrencyHelpers
 
 /// The status and body of each WebSocket upgrade the worker refused, by connection.
 ///

@@ -3,8 +3,8 @@ import CallResults
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// A webhook receiver on 127.0.0.1 that can be switched down (503) and up (200), rejects
 /// chosen calls with 422, verifies every signature with ``ResultSignature/verify``, and records
