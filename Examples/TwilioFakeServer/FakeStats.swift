@@ -31,6 +31,7 @@ extension FakeStats {
         case .closedByWorker: "closed_by_worker"
         case .redirected: "redirected"
         case .hungUp: "hung_up"
+        case .callerHungUp: "caller_hung_up"
         case .other(let reason): "other: \(reason)"
         }
     }

@@ -75,7 +75,7 @@ extension TwilioFake {
         while true {
             let (redirect, hangUp) = update(sid) { live -> ([FakeTwiMLVerb]?, Bool) in
                 defer { live.redirect = nil }
-                return (live.redirect, live.hangUpRequested)
+                return (live.redirect, live.hangUpRequested || live.callerHungUp)
             } ?? (nil, true)
             if hangUp { return }
             if let redirect { queue = redirect[...] }
@@ -142,7 +142,18 @@ extension TwilioFake {
                     await group.next()
                     group.cancelAll()
                 }
-                if !caller.isServerClosed { caller.stop() }
+                if !caller.isServerClosed {
+                    if !gate.isReleased {
+                        // The caller hangs up. Like Twilio, the call is over first and the
+                        // stream's `stop` follows, so the call is not counted live while the
+                        // worker closes its side.
+                        update(sid) { live in
+                            live.callerHungUp = true
+                            live.call.status = .completed
+                        }
+                    }
+                    caller.stop()
+                }
             }
             update(sid) { live in
                 live.caller = nil
@@ -153,6 +164,8 @@ extension TwilioFake {
                     end = .redirected
                 } else if live.hangUpRequested {
                     end = .hungUp
+                } else if live.callerHungUp {
+                    end = .callerHungUp
                 } else {
                     end = gate.isReleased ? .other("ended by the fake") : .closedByWorker
                 }

@@ -68,6 +68,8 @@ public final class TwilioFake: Sendable {
         var streamEnd = StallGate()
         var redirect: [FakeTwiMLVerb]?
         var hangUpRequested = false
+        /// The scripted caller hung up (the call ended before its stream's `stop` went out).
+        var callerHungUp = false
         var sequence = 0
         var answeredAt: ContinuousClock.Instant?
         var pendingMachineDetection: TwilioAnsweredBy?

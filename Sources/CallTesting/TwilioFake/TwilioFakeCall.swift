@@ -11,7 +11,10 @@ public struct TwilioFakeCall: Sendable {
         case redirected
         /// An update hung the call up (`Status=completed`; the fake sent `stop`).
         case hungUp
-        /// The fake's maximum call duration passed, or the connection failed.
+        /// The scripted caller hung up (its script and the maximum call duration ran out; the
+        /// fake ended the call, then sent `stop`).
+        case callerHungUp
+        /// The connection failed, or the fake ended the stream for another reason.
         case other(String)
     }
 
