@@ -43,7 +43,9 @@ struct ConversationTests {
         await conversation.handle(.dtmf(digit: "1"))
         await conversation.handle(.dtmf(digit: "#"))
         let run = Task { await conversation.run() }
-        // Caller silence drives playback, as in the harness: one 20 ms frame, then its reports.
+        // The reply's audio is queued at the carrier (its mark sent); then caller silence plays
+        // it, as in the harness: one 20 ms frame, then its reports.
+        await carrier.waitUntilMarksSent(1)
         for _ in 0..<1500 where carrier.acknowledgedMarks == 0 {
             await conversation.handle(.audio(AudioFrame(silenceAt: 8000)))
             for report in carrier.advance() { await conversation.handle(report) }

@@ -34,6 +34,8 @@ final class SimulatedCarrier: CallTransport {
         var wireBytes = 0
         var clears = 0
         var playedMarks = 0
+        var sentMarks = 0
+        var markWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     let codec: CarrierCodec
@@ -63,6 +65,10 @@ final class SimulatedCarrier: CallTransport {
                 s.wireAudio += wire
                 s.wireBytes += wire.count * (codec == .pcm16k ? 2 : 1)
             case .mark(let mark):
+                s.sentMarks += 1
+                let sent = s.sentMarks
+                for waiter in s.markWaiters where waiter.count <= sent { waiter.continuation.resume() }
+                s.markWaiters.removeAll { $0.count <= sent }
                 if s.queued == s.played {
                     s.reports.append(.markPlayed(mark))
                     s.playedMarks += 1
@@ -107,6 +113,20 @@ final class SimulatedCarrier: CallTransport {
         case .muLaw8k: return MuLaw.decode(MuLaw.encode(samples))
         case .aLaw8k: return ALaw.decode(ALaw.encode(samples))
         case .pcm16k: return samples
+        }
+    }
+
+    /// Returns once the engine has sent `count` marks (each closes a spoken chunk, so its audio
+    /// is queued here): a test can play the audio out without racing the engine's tasks.
+    func waitUntilMarksSent(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            state.withLockedValue { s in
+                if s.sentMarks >= count {
+                    continuation.resume()
+                } else {
+                    s.markWaiters.append((count, continuation))
+                }
+            }
         }
     }
 
