@@ -5,7 +5,8 @@
 # build and `swift test`, then (in CI or with FUZZ=1) `scripts/fuzz.sh` (libFuzzer, 60 s per
 # parser, FUZZ_SECONDS to change). Deployment checks: the Kubernetes manifests against the API
 # schemas (first, it takes seconds) and, after the tests, the HAProxy fleet of real
-# call-worker processes (scripts/fleet-check.sh, a few minutes).
+# call-worker processes (scripts/fleet-check.sh, a few minutes) and the 200-lead dialler
+# campaign through real processes (scripts/dialler-campaign.sh, about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -23,3 +24,6 @@ if [ "${CI:-}" = "true" ] || [ "${FUZZ:-}" = "1" ]; then
     bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
 bash scripts/fleet-check.sh
+# Issue 16's campaign proof through real processes (dialler, Twilio fake, 4 workers, one
+# SIGKILLed), on the debug binaries built above and this PostgreSQL (about 1 minute).
+SKIP_BUILD=1 bash scripts/dialler-campaign.sh
