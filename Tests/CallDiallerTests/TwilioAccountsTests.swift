@@ -11,6 +11,8 @@ import TwilioREST
 struct TwilioAccountsTests {
     static let first = "AC" + String(repeating: "0", count: 31) + "1"
     static let second = "AC" + String(repeating: "0", count: 31) + "2"
+    /// An account no dialler in these tests has credentials for.
+    static let third = "AC" + String(repeating: "0", count: 31) + "3"
 
     @Test func theAccountsFileGivesCredentialsTokensAndPaces() throws {
         let accounts = try TwilioAccountsFile.parse(Data("""
@@ -74,9 +76,8 @@ struct TwilioAccountsTests {
                 }
                 #expect(creates(one) == ["+15550000101"])
                 #expect(creates(two) == ["+15550000202"])
-                let third = "AC" + String(repeating: "0", count: 31) + "3"
                 do throws(CallPlacementError) {
-                    _ = try await placer.placeCall(Self.request(account: third, to: "+15550000303"))
+                    _ = try await placer.placeCall(Self.request(account: Self.third, to: "+15550000303"))
                     Issue.record("placed a call for an account without credentials")
                 } catch {
                     guard case .authentication = error else { throw error }
@@ -107,8 +108,7 @@ struct TwilioAccountsTests {
         #expect(check(signed("token-2", form(Self.second)), form(Self.second)) == nil)
         // Another account's token, or an account this dialler has no token for: refused.
         #expect(check(signed("token-1", form(Self.second)), form(Self.second)) == .signatureMismatch)
-        let third = "AC" + String(repeating: "0", count: 31) + "3"
-        #expect(check(signed("token-1", form(third)), form(third)) == .signatureMismatch)
+        #expect(check(signed("token-1", form(Self.third)), form(Self.third)) == .signatureMismatch)
         var noAccount = form(Self.first)
         noAccount["AccountSid"] = nil
         #expect(check(signed("token-1", noAccount), noAccount) == .signatureMismatch)
