@@ -15,11 +15,24 @@ import ServiceLifecycle
 @main
 struct CallWorkerMain {
     static func main() async {
+        // First, before any task exists: where tasks run (NIO's event loops by default).
+        let executor: WorkerExecutor
+        do {
+            executor = try WorkerExecutor.from(ProcessInfo.processInfo.environment)
+        } catch {
+            fail(error.description)
+        }
+        let executorInstalled = executor.install()
         let logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, logLevel: logLevel) }
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let logger = Logger(label: "call-worker")
+        if !executorInstalled {
+            logger.warning("NIO could not take over Swift's global executor; tasks run on Swift's pool", metadata: [
+                "executor": "\(executor.rawValue)",
+            ])
+        }
 
         let configuration: WorkerConfiguration
         do {

@@ -19,6 +19,16 @@ import Testing
         #expect(throws: WorkerConfigurationError.self) { try WorkerConfiguration.dev(["PUBLIC_HOST": "https://x/y"]) }
     }
 
+    @Test func executorIsEventLoopsUnlessSwiftIsAskedFor() throws {
+        #expect(try WorkerExecutor.from([:]) == .eventLoops)
+        #expect(try WorkerExecutor.from(["WORKER_EXECUTOR": ""]) == .eventLoops)
+        #expect(try WorkerExecutor.from(["WORKER_EXECUTOR": "Swift"]) == .swift)
+        #expect(try WorkerExecutor.from(["WORKER_EXECUTOR": "event-loops"]) == .eventLoops)
+        #expect(throws: WorkerConfigurationError.invalidVariable(name: "WORKER_EXECUTOR", reason: "expected one of event-loops, swift, got nio")) {
+            try WorkerExecutor.from(["WORKER_EXECUTOR": "nio"])
+        }
+    }
+
     @Test func webhooksAreHTTPSAndSignedUnlessExplicitlyAllowed() throws {
         func rejected(_ environment: [String: String]) -> String? {
             do {

@@ -1,6 +1,7 @@
 import CallAudio
 import CallEngine
 import CallTesting
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -125,6 +126,13 @@ struct TwilioMediaStreamAdapterTests {
         continuation.finish()
     }
 
+    /// Bytes of mu-law audio in an outbound `media` message.
+    static func payloadByteCount(_ message: String) -> Int {
+        guard let start = message.range(of: #""payload":""#),
+              let end = message[start.upperBound...].firstIndex(of: "\"") else { return 0 }
+        return Data(base64Encoded: String(message[start.upperBound..<end]))?.count ?? 0
+    }
+
     @Test("a whole call through the adapter: greeting audio goes out as mu-law, marks echo back as played, stop ends it")
     func wholeCall() async throws {
         let (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
@@ -140,7 +148,7 @@ struct TwilioMediaStreamAdapterTests {
         var echoed = 0
         for await message in writer.written {
             if message.contains(#""event":"media""#) {
-                media += 1
+                media += Self.payloadByteCount(message)
                 continuation.yield(ByteBuffer(string: simulator.mediaMessage([UInt8](repeating: MuLaw.silenceCode, count: 160))))
             }
             if message.contains(#""event":"mark""#) {
@@ -151,7 +159,8 @@ struct TwilioMediaStreamAdapterTests {
                 break
             }
         }
-        #expect(media >= 5)
+        #expect(media >= 5 * 160)  // at least 100 ms of greeting audio, in whole frames
+        #expect(media % 160 == 0)
         #expect(echoed == 1)
         continuation.yield(ByteBuffer(string: simulator.stopMessage()))
         continuation.finish()

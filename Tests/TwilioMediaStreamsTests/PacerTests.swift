@@ -18,6 +18,11 @@ extension OutboundPacer {
     }
 }
 
+/// Payload sizes of the media outputs, in order.
+func sizes(_ sent: [Sent]) -> [Int] {
+    sent.compactMap { if case .frame(let bytes, _, _) = $0 { bytes.count } else { nil } }
+}
+
 @Suite("Outbound pacer (virtual clock)")
 struct PacerTests {
     let a = PlaybackChunkID(turn: 1, chunk: 0)
@@ -50,26 +55,55 @@ struct PacerTests {
         #expect(Array(frames.joined().prefix(1000)) == audio)
     }
 
-    @Test("telephony pacing: fills 200 ms, waits until 100 ms are left, then tops up 5 frames in one burst")
+    @Test("telephony pacing: fills 200 ms, waits until 100 ms are left, then tops up 5 frames in one burst and one message")
     func refillBursts() {
         var pacer = OutboundPacer(configuration: .telephony)
         var sent: [Sent] = []
         pacer.append([UInt8](repeating: 0x55, count: 160 * 40), chunk: a)
         #expect(pacer.collect(at: .zero, into: &sent) == .until(.milliseconds(100)))
-        #expect(sent.count == 10)
+        #expect(sizes(sent) == [1600])
         #expect(pacer.lead(at: .zero) == .milliseconds(200))
         // Woken early (more audio arrived): nothing more until the lead is down to 100 ms.
         #expect(pacer.collect(at: .milliseconds(60), into: &sent) == .until(.milliseconds(100)))
-        #expect(sent.count == 10)
+        #expect(sent.count == 1)
         #expect(pacer.collect(at: .milliseconds(100), into: &sent) == .until(.milliseconds(200)))
-        #expect(sent.count == 15)
+        #expect(sizes(sent) == [1600, 800])
         // A late wake-up (40 ms) still tops up to 200 ms: the caller's buffer never ran dry.
         #expect(pacer.collect(at: .milliseconds(240), into: &sent) == .until(.milliseconds(340)))
-        #expect(sent.count == 22)
+        #expect(sizes(sent) == [1600, 800, 1120])
         #expect(pacer.lead(at: .milliseconds(240)) == .milliseconds(200))
         // The default configuration is frame by frame, as before.
         #expect(OutboundPacer.Configuration().refillLead == .milliseconds(80))
         #expect(OutboundPacer.Configuration(maximumLead: .milliseconds(100), refillLead: .seconds(5)).refillLead == .milliseconds(80))
+    }
+
+    @Test("a message carries frames of one chunk only; a padded tail ends its chunk's message, its mark follows")
+    func messagesFollowChunks() {
+        var pacer = OutboundPacer(configuration: .init(maximumLead: .milliseconds(200), refillLead: .milliseconds(100), maximumFramesPerMessage: 4))
+        var sent: [Sent] = []
+        let first = (0..<500).map { UInt8(truncatingIfNeeded: $0) }
+        let second = (0..<800).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        pacer.append(first, chunk: a)
+        pacer.append(second, chunk: b)  // finishes `a`: 3 whole frames and a 20-byte tail
+        #expect(pacer.collect(at: .zero, into: &sent) == .idle)  // b's 800 bytes all sent, b still open
+        // a: 4 frames (the tail padded) in one message, its mark; b: what fits of 200 ms, at most 4 frames.
+        #expect(sent.count == 4)
+        guard case .frame(let aAudio, a, .zero) = sent[0], case .frame(let bAudio, b, .zero) = sent[2] else {
+            Issue.record("\(sent)"); return
+        }
+        #expect(aAudio.count == 640)
+        #expect(Array(aAudio[0..<500]) == first)
+        #expect(aAudio[500...].allSatisfy { $0 == 0xFF })
+        #expect(sent[1] == .mark(a))
+        #expect(bAudio.count == 640)
+        #expect(Array(bAudio) == Array(second[0..<640]))
+        #expect(sizes(sent) == [640, 640, 160])  // 4 + 4 + 1 frames = 180 ms, the lead's room then
+        #expect(pacer.lead(at: .zero) == .milliseconds(180))
+        pacer.finishChunk(b)
+        #expect(pacer.collect(at: .milliseconds(80), into: &sent) == .idle)
+        #expect(sent.last == .mark(b))
+        let all = sent.compactMap { if case .frame(let f, b, _) = $0 { f } else { nil } }.joined()
+        #expect(Array(all) == second)
     }
 
     @Test("random appends: order kept, lead never above 100 ms, marks right after their chunk")

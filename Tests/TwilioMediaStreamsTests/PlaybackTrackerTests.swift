@@ -101,7 +101,7 @@ struct MarkEchoDeadlineTests {
         playback.finishChunk(chunk)
         var sent = 0
         _ = playback.poll(now: .zero) { _ in sent += 1 }
-        #expect(sent == 6)  // 5 frames + the mark
+        #expect(sent == 2)  // 5 frames in one media message + the mark
         #expect(playback.echoOverdue(at: .milliseconds(100)) == nil)
         #expect(playback.echoOverdue(at: .milliseconds(5_100)) == .seconds(5))
         #expect(playback.markEchoed(name: chunk.markName, now: .milliseconds(5_100)) == .played(chunk))

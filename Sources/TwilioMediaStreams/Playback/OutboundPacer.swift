@@ -3,10 +3,12 @@ import CallAudio
 /// Real-time pacing of agent audio to Twilio, with a small lead.
 ///
 /// Agent audio (mu-law bytes of any length, grouped in chunks) is queued locally and
-/// released as 160-byte (20 ms) frames no faster than real time, keeping at most
+/// released in whole 160-byte (20 ms) frames no faster than real time, keeping at most
 /// ``Configuration/maximumLead`` (100 ms) queued at Twilio ahead of playback, so a `clear`
 /// silences the caller side within about that long. A chunk's last partial frame is padded
-/// with mu-law silence; right after it the chunk's `mark` is released.
+/// with mu-law silence; right after it the chunk's `mark` is released. Frames of one chunk
+/// released at the same moment can leave as one media message
+/// (``Configuration/maximumFramesPerMessage``): Twilio plays media "of any size" in order.
 ///
 /// Time is a `Duration` since any origin the caller chooses (for example
 /// `clock.now - start` of a `ContinuousClock`, or a virtual clock in tests); the pacer never
@@ -32,24 +34,32 @@ public struct OutboundPacer: Sendable {
         /// again, then tops it up in one burst: `(maximumLead - refillLead) / 20 ms` frames per
         /// wake-up instead of one. Default: one frame below ``maximumLead`` (a frame every 20 ms).
         public var refillLead: Duration
+        /// Most frames of one chunk carried by one ``Output/media(_:chunk:)`` (one media
+        /// message): frames released at the same moment are merged up to this many. Default 1
+        /// (a message per frame).
+        public var maximumFramesPerMessage: Int
 
-        /// Creates a configuration. `refillLead` is clamped to `0...maximumLead - frame`.
+        /// Creates a configuration. `refillLead` is clamped to `0...maximumLead - frame`,
+        /// `maximumFramesPerMessage` to at least 1.
         public init(
             frameByteCount: Int = 160, maximumLead: Duration = .milliseconds(100), refillLead: Duration? = nil,
-            paddingByte: UInt8 = MuLaw.silenceCode
+            maximumFramesPerMessage: Int = 1, paddingByte: UInt8 = MuLaw.silenceCode
         ) {
             self.frameByteCount = max(8, frameByteCount)
             self.maximumLead = maximumLead
             self.paddingByte = paddingByte
+            self.maximumFramesPerMessage = max(1, maximumFramesPerMessage)
             let frame = Duration.microseconds(self.frameByteCount * 125)
             let highest = max(.zero, maximumLead - frame)
             self.refillLead = min(highest, max(.zero, refillLead ?? highest))
         }
 
-        /// For a live phone call: up to 200 ms queued at Twilio, topped up in bursts of 100 ms
-        /// (5 frames per wake-up and write burst, a tenth of the wake-ups of frame-by-frame
-        /// pacing). A barge-in's `clear` still empties Twilio's buffer at once.
-        public static let telephony = Configuration(maximumLead: .milliseconds(200), refillLead: .milliseconds(100))
+        /// For a live phone call: up to 200 ms queued at Twilio, topped up in bursts of 100 ms,
+        /// each burst one media message (a wake-up and a socket write per 100 ms instead of
+        /// five per 100 ms frame by frame). A barge-in's `clear` still empties Twilio's buffer
+        /// at once.
+        public static let telephony = Configuration(
+            maximumLead: .milliseconds(200), refillLead: .milliseconds(100), maximumFramesPerMessage: 10)
 
         /// Playback time of one frame (1 ms per 8 bytes).
         public var frameDuration: Duration { .microseconds(frameByteCount * 125) }
@@ -57,7 +67,9 @@ public struct OutboundPacer: Sendable {
 
     /// One thing for the driver to send, in order.
     public enum Output {
-        /// One media frame of ``Configuration/frameByteCount`` bytes (valid during the callback only).
+        /// One media message of one or more whole frames (a multiple of
+        /// ``Configuration/frameByteCount`` bytes, at most
+        /// ``Configuration/maximumFramesPerMessage`` frames), valid during the callback only.
         case media(UnsafeBufferPointer<UInt8>, chunk: PlaybackChunkID)
         /// The mark after `chunk`'s last frame.
         case mark(PlaybackChunkID)
@@ -100,7 +112,8 @@ public struct OutboundPacer: Sendable {
     /// Creates a pacer. `reservedByteCount` pre-sizes the local queue (default 10 s of audio).
     public init(configuration: Configuration = .init(), reservedByteCount: Int = 80_000) {
         self.configuration = configuration
-        self.scratch = [UInt8](repeating: configuration.paddingByte, count: configuration.frameByteCount)
+        self.scratch = [UInt8](
+            repeating: configuration.paddingByte, count: configuration.frameByteCount * configuration.maximumFramesPerMessage)
         storage.reserveCapacity(reservedByteCount)
         segments.reserveCapacity(32)
     }
@@ -188,17 +201,24 @@ public struct OutboundPacer: Sendable {
                 if !refilling || ahead + frameDuration > configuration.maximumLead {
                     return .until(queuedUntil - configuration.refillLead)
                 }
-                queuedUntil = max(queuedUntil, now) + frameDuration
-                let n = min(available, frameBytes)
+                // Frames that fit in the lead, that this segment holds (its padded tail counts
+                // once it is finished), and that one message may carry.
+                let whole = available / frameBytes
+                let held = min(segment.finished && available % frameBytes > 0 ? whole + 1 : whole, configuration.maximumFramesPerMessage)
+                var frames = 1
+                while frames < held, ahead + frameDuration * (frames + 1) <= configuration.maximumLead { frames += 1 }
+                let n = min(available, frames * frameBytes)
+                queuedUntil = max(queuedUntil, now) + frameDuration * frames
                 segments[segmentHead].start += n
-                if n == frameBytes {
+                if n == frames * frameBytes {
                     try storage.withUnsafeBufferPointer { (all) throws(E) in
                         try emit(.media(UnsafeBufferPointer(rebasing: all[segment.start..<(segment.start + n)]), chunk: segment.id))
                     }
                 } else {
-                    for k in 0..<frameBytes { scratch[k] = k < n ? storage[segment.start + k] : configuration.paddingByte }
-                    try scratch.withUnsafeBufferPointer { (frame) throws(E) in
-                        try emit(.media(frame, chunk: segment.id))
+                    let total = frames * frameBytes
+                    for k in 0..<total { scratch[k] = k < n ? storage[segment.start + k] : configuration.paddingByte }
+                    try scratch.withUnsafeBufferPointer { (all) throws(E) in
+                        try emit(.media(UnsafeBufferPointer(rebasing: all[0..<total]), chunk: segment.id))
                     }
                 }
             } else if segment.finished {

@@ -25,7 +25,7 @@ public struct TwilioOutboundPlayback: Sendable {
         self.pacer = OutboundPacer(configuration: pacing)
         self.tracker = tracker
         self.encoder = TwilioOutboundEncoder(streamSid: streamSid)
-        self.message = ByteBufferAllocator().buffer(capacity: encoder.mediaMessageByteCount(payloadByteCount: pacing.frameByteCount) + 64)
+        self.message = ByteBufferAllocator().buffer(capacity: encoder.mediaMessageByteCount(payloadByteCount: pacing.frameByteCount * pacing.maximumFramesPerMessage) + 64)
     }
 
     /// Queues agent audio (mu-law bytes) of `chunk`.
