@@ -8,7 +8,10 @@ import CallAudio
 /// hangover before it ends (``SegmenterEvent/speechEnded(_:)``). A ring buffer keeps the pre-roll so the
 /// utterance's audio begins before the detected onset. Utterances are cut at the maximum
 /// length. Memory is bounded: the ring and the utterance buffer are allocated once in
-/// `init`; only emitting an utterance allocates (its `samples` array).
+/// `init`; only emitting an utterance allocates (its `samples` array). The utterance buffer
+/// (the maximum length: 30 s is 480 KB at 8 kHz) is not zero-filled: only frames it has been
+/// given are ever read, so its pages become resident as far as the longest utterance reached,
+/// not all at once for every call.
 ///
 /// One instance per call; not `Sendable` (use it from the task that owns the call).
 public final class UtteranceSegmenter {
@@ -82,8 +85,8 @@ public final class UtteranceSegmenter {
         bufferFrames = maximumFrames
         ring = .allocate(capacity: ringFrames * samplesPerFrame)
         ring.initialize(repeating: 0, count: ringFrames * samplesPerFrame)
+        // Left uninitialised (Int16 is trivial): frames are written before they are read.
         buffer = .allocate(capacity: bufferFrames * samplesPerFrame)
-        buffer.initialize(repeating: 0, count: bufferFrames * samplesPerFrame)
     }
 
     deinit {
