@@ -86,7 +86,7 @@ struct PacerTests {
         pacer.append(first, chunk: a)
         pacer.append(second, chunk: b)  // finishes `a`: 3 whole frames and a 20-byte tail
         #expect(pacer.collect(at: .zero, into: &sent) == .idle)  // b's 800 bytes all sent, b still open
-        // a: 4 frames (the tail padded) in one message, its mark; b: what fits of 200 ms, at most 4 frames.
+        // a: 4 frames (the tail padded) in one message, then its mark; b: 4 frames, then its last one.
         #expect(sent.count == 4)
         guard case .frame(let aAudio, a, .zero) = sent[0], case .frame(let bAudio, b, .zero) = sent[2] else {
             Issue.record("\(sent)"); return
@@ -97,7 +97,7 @@ struct PacerTests {
         #expect(sent[1] == .mark(a))
         #expect(bAudio.count == 640)
         #expect(Array(bAudio) == Array(second[0..<640]))
-        #expect(sizes(sent) == [640, 640, 160])  // 4 + 4 + 1 frames = 180 ms, the lead's room then
+        #expect(sizes(sent) == [640, 640, 160])  // 4 + 4 + 1 frames = 180 ms, within the 200 ms lead
         #expect(pacer.lead(at: .zero) == .milliseconds(180))
         pacer.finishChunk(b)
         #expect(pacer.collect(at: .milliseconds(80), into: &sent) == .idle)
@@ -106,10 +106,12 @@ struct PacerTests {
         #expect(Array(all) == second)
     }
 
-    @Test("random appends: order kept, lead never above 100 ms, marks right after their chunk")
-    func randomised() {
+    @Test(
+        "random appends: order kept, lead never above the maximum, whole frames, marks right after their chunk",
+        arguments: [OutboundPacer.Configuration(), .telephony])
+    func randomised(configuration: OutboundPacer.Configuration) {
         var rng = SplitMix64(state: 7)
-        var pacer = OutboundPacer()
+        var pacer = OutboundPacer(configuration: configuration)
         var sent: [Sent] = []
         var expected: [UInt8] = []
         var t = Duration.zero
@@ -132,17 +134,22 @@ struct PacerTests {
                 }
             }
             _ = pacer.collect(at: t, into: &sent)
-            #expect(pacer.lead(at: t) <= .milliseconds(100), "step \(step)")
+            #expect(pacer.lead(at: t) <= configuration.maximumLead, "step \(step)")
             t += .milliseconds(Int64.random(in: 1...15, using: &rng))
         }
-        let frames = sent.compactMap { if case .frame(let f, _, _) = $0 { f } else { nil } }
-        #expect(frames.allSatisfy { $0.count == 160 })
-        let bytes = Array(frames.joined())
+        let messages = sent.compactMap { if case .frame(let f, _, _) = $0 { f } else { nil } }
+        #expect(messages.allSatisfy { $0.count % 160 == 0 && (1...configuration.maximumFramesPerMessage).contains($0.count / 160) })
+        let bytes = Array(messages.joined())
         #expect(bytes == Array(expected.prefix(bytes.count)))
-        // Average rate: never faster than real time plus the lead.
-        let frameTimes = sent.compactMap { if case .frame(_, _, let time) = $0 { time } else { nil } }
+        // Average rate: never faster than real time plus the lead (each frame of a message
+        // leaves at the message's time).
+        let frameTimes = sent.flatMap { item -> [Duration] in
+            if case .frame(let f, _, let time) = item { return Array(repeating: time, count: f.count / 160) }
+            return []
+        }
+        let leadMilliseconds = Int64(configuration.maximumLead / .milliseconds(1))
         for (k, time) in frameTimes.enumerated() {
-            #expect(time >= .milliseconds(20 * Int64(k) - 100))
+            #expect(time >= .milliseconds(20 * Int64(k) - leadMilliseconds))
         }
         // Each mark comes after its chunk's frames and before the next chunk's.
         var seen: [PlaybackChunkID] = []
